@@ -1,0 +1,47 @@
+"""Shared fixtures: a fixed seed for every test, and tiny model bundles made on the spot."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    random.seed(0)
+    np.random.seed(0)
+    yield
+
+
+def tiny_generator(task: str, base_width: int = 2, max_width: int = 8, seed: int = 0):
+    """A few-thousand-parameter generator with the channels of ``task``."""
+    from upscale2x._tf import keras
+    from upscale2x.nets import unet_generator
+    from upscale2x.tasks import TASKS
+
+    keras.utils.set_random_seed(seed)
+    s = TASKS[task]
+    return unet_generator(
+        base_width=base_width, max_width=max_width, in_channels=s.in_channels, out_channels=s.out_channels
+    )
+
+
+def make_bundle(folder, task: str = "sr8x", **card_fields):
+    """Save a tiny random-weight bundle of ``task`` in ``folder`` and return the folder."""
+    from upscale2x.bundle import Bundle, Card, save_bundle
+
+    model = tiny_generator(task)
+    card = Card(task=task, base_width=2, max_width=8, name=f"tiny-{task}", description="test bundle", **card_fields)
+    return save_bundle(Bundle(model, card), folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_bundles(tmp_path_factory):
+    """One tiny bundle per task, built once per test session: {task: folder}."""
+    root = tmp_path_factory.mktemp("bundles")
+    return {task: make_bundle(root / task, task) for task in ("sr8x", "see", "paired")}

@@ -1,0 +1,83 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import make_bundle, tiny_generator
+
+from upscale2x.bundle import Bundle, Card, load_bundle, read_card, resolve_bundle, save_bundle
+from upscale2x.errors import ModelError
+
+
+def test_round_trip_same_predictions_and_card(tmp_path):
+    model = tiny_generator("see")
+    card = Card(task="see", base_width=2, max_width=8, name="t", training={"epochs": 3}, metrics={"l1": 0.1})
+    folder = save_bundle(Bundle(model, card), tmp_path / "b")
+    loaded = load_bundle(folder)
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 256, 256, 1)).astype(np.float32)
+    a = np.asarray(model(x, training=False))
+    b = np.asarray(loaded.model(x, training=False))
+    assert np.abs(a - b).max() <= 1e-6
+    assert loaded.card.training == {"epochs": 3} and loaded.card.metrics == {"l1": 0.1}
+    assert loaded.card.parameters == model.count_params()
+    assert sorted(p.name for p in folder.iterdir()) == ["card.json", "model.keras"]
+
+
+def test_card_json_spells_out_shapes(tiny_bundles):
+    data = json.loads((tiny_bundles["sr8x"] / "card.json").read_text())
+    assert data["shapes"] == {"scale": 8, "in_cell": 32, "out_cell": 256, "in_channels": 3, "out_channels": 3}
+    assert data["preprocessing"]["cell"] == "sr8x_lift"
+
+
+def test_missing_bundle_and_files(tmp_path, tiny_bundles):
+    with pytest.raises(ModelError, match="no such model folder"):
+        load_bundle(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match=r"empty: not a model bundle \(no card.json\)"):
+        load_bundle(tmp_path / "empty")
+    b = shutil.copytree(tiny_bundles["sr8x"], tmp_path / "nokeras")
+    (b / "model.keras").unlink()
+    with pytest.raises(ModelError, match="no model.keras beside the card"):
+        load_bundle(b)
+
+
+def test_truncated_and_foreign_weights(tmp_path, tiny_bundles):
+    b = shutil.copytree(tiny_bundles["sr8x"], tmp_path / "trunc")
+    w = b / "model.keras"
+    w.write_bytes(w.read_bytes()[: w.stat().st_size // 2])
+    with pytest.raises(ModelError, match=r"model\.keras: (not a Keras \.keras archive|cannot load)"):
+        load_bundle(b)
+    w.write_bytes(b"GIF89a definitely not keras")
+    with pytest.raises(ModelError, match="not a Keras .keras archive"):
+        load_bundle(b)
+    import zipfile
+
+    with zipfile.ZipFile(w, "w") as z:  # a zip, but not a Keras one
+        z.writestr("hello.txt", "hi")
+    with pytest.raises(ModelError, match="cannot load"):
+        load_bundle(b)
+
+
+def test_corrupt_and_mismatched_cards(tmp_path, tiny_bundles):
+    b = shutil.copytree(tiny_bundles["sr8x"], tmp_path / "card")
+    (b / "card.json").write_text("{not json")
+    with pytest.raises(ModelError, match=r"card\.json: not valid JSON"):
+        load_bundle(b)
+    (b / "card.json").write_text(json.dumps({"task": "zoom", "base_width": 2}))
+    with pytest.raises(ModelError, match="unknown task 'zoom'"):
+        read_card(b)
+    # sr8x weights (3 -> 3 channels) under a `see` card (1 -> 3)
+    (b / "card.json").write_text(json.dumps({"task": "see", "base_width": 2, "max_width": 8}))
+    with pytest.raises(ModelError, match=r"card says task see \(1->3 channels\), weights are 3->3"):
+        load_bundle(b)
+    (b / "card.json").write_text(json.dumps({"task": "sr8x", "base_width": 2, "parameters": 12345}))
+    with pytest.raises(ModelError, match="card says 12,345 parameters, weights have"):
+        load_bundle(b)
+
+
+def test_resolve_by_name_in_models_dir(tmp_path, monkeypatch):
+    make_bundle(tmp_path / "mine", "paired")
+    monkeypatch.setenv("UPSCALE2X_MODELS", str(tmp_path))
+    assert resolve_bundle("mine") == tmp_path / "mine"
+    with pytest.raises(ModelError, match="shipped: mine"):
+        resolve_bundle("other")

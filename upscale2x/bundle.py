@@ -1,0 +1,204 @@
+"""A trained generator on disk: a folder holding ``model.keras`` and ``card.json``.
+
+The card says what the weights are for (task, cells, channels, preset) and how they were made (data, settings,
+metrics). Loading uses Keras safe mode (no pickled code runs) and checks the card against the weights.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelError
+from .tasks import TASKS, TaskSpec
+
+CARD = "card.json"
+WEIGHTS = "model.keras"
+CARD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a bundle's weights are and where they came from."""
+
+    task: str  # a name in tasks.TASKS
+    base_width: int  # generator base width w
+    preset: str | None = None  # small / medium / large, or None for a custom width
+    max_width: int = 512  # filter cap of the generator (512 in the paper)
+    parameters: int = 0  # generator parameter count (checked on load)
+    name: str = ""  # short name shown by `upscale2x models`
+    description: str = ""  # one line for humans
+    training: dict[str, Any] = field(default_factory=dict)  # data folder, images, epochs, batch, time, hardware
+    metrics: dict[str, Any] = field(default_factory=dict)  # held-out L1, PSNR/SSIM vs bicubic, ...
+    version: int = CARD_VERSION  # card format version
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; expected one of {', '.join(TASKS)}")
+        if self.base_width < 1:
+            raise ValueError(f"base_width must be >= 1, got {self.base_width}")
+
+    @property
+    def spec(self) -> TaskSpec:
+        """The task's shapes and feeding."""
+        return TASKS[self.task]
+
+    def to_json(self) -> dict[str, Any]:
+        """The card as written to disk, with the task's derived shapes spelled out for readers."""
+        d = asdict(self)
+        s = self.spec
+        d["shapes"] = {
+            "scale": s.scale, "in_cell": s.in_cell, "out_cell": s.out_cell,
+            "in_channels": s.in_channels, "out_channels": s.out_channels,
+        }
+        d["preprocessing"] = {"image": s.image_prep or "none", "cell": s.cell_prep or "none", "range": "[-1, 1]"}
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any], where: Path) -> Card:
+        """Build a card from its JSON dict; :class:`ModelError` naming ``where`` if fields are wrong."""
+        if not isinstance(d, dict):
+            raise ModelError(f"{where}: expected a JSON object, got {type(d).__name__}")
+        known = {f for f in cls.__dataclass_fields__}
+        try:
+            card = cls(**{k: v for k, v in d.items() if k in known})
+        except (TypeError, ValueError) as e:
+            raise ModelError(f"{where}: bad card ({e})") from None
+        if card.version > CARD_VERSION:
+            raise ModelError(f"{where}: card version {card.version} is newer than this upscale2x ({CARD_VERSION})")
+        return card
+
+
+@dataclass
+class Bundle:
+    """A loaded bundle: the Keras generator and its card."""
+
+    model: Any  # keras.Model: [N, H, W, in_channels] in [-1, 1] -> [N, H, W, out_channels] in [-1, 1]
+    card: Card
+    path: Path | None = None
+
+    @property
+    def spec(self) -> TaskSpec:
+        return self.card.spec
+
+
+def save_bundle(bundle: Bundle, folder: str | Path) -> Path:
+    """Write ``bundle`` to ``folder`` (created if needed) atomically, file by file. Returns the folder."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    card = bundle.card
+    if not card.parameters:
+        from dataclasses import replace
+
+        card = replace(card, parameters=int(bundle.model.count_params()))
+    tmp_model = folder / f".{WEIGHTS}.{os.getpid()}.part.keras"
+    tmp_card = folder / f".{CARD}.{os.getpid()}.part"
+    try:
+        bundle.model.save(tmp_model)
+        tmp_card.write_text(json.dumps(card.to_json(), indent=2) + "\n")
+        os.replace(tmp_model, folder / WEIGHTS)
+        os.replace(tmp_card, folder / CARD)
+    finally:
+        tmp_model.unlink(missing_ok=True)
+        tmp_card.unlink(missing_ok=True)
+    return folder
+
+
+def read_card(folder: str | Path) -> Card:
+    """Read only the card of the bundle in ``folder`` (cheap: no TensorFlow)."""
+    folder = Path(folder)
+    path = folder / CARD
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: no such model folder" if not folder.exists() else f"{folder}: not a folder")
+    if not path.is_file():
+        raise ModelError(f"{folder}: not a model bundle (no {CARD})")
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelError(f"{path}: not valid JSON ({e})") from None
+    return Card.from_json(data, path)
+
+
+def load_bundle(folder: str | Path) -> Bundle:
+    """Load the bundle in ``folder``: card, then weights with Keras safe mode, then check they agree.
+
+    Raises :class:`ModelError` for a missing folder or file, a corrupt/truncated/foreign weights file, or a card
+    whose task shapes or parameter count do not match the weights.
+    """
+    folder = Path(folder)
+    card = read_card(folder)
+    weights = folder / WEIGHTS
+    if not weights.is_file():
+        raise ModelError(f"{folder}: no {WEIGHTS} beside the card")
+    if not zipfile.is_zipfile(weights):
+        raise ModelError(f"{weights}: not a Keras .keras archive (corrupt, truncated or foreign file)")
+    from ._tf import keras
+
+    try:
+        model = keras.saving.load_model(weights, compile=False, safe_mode=True)
+    except Exception as e:  # Keras raises many types for bad archives; all mean the same to the user
+        raise ModelError(f"{weights}: cannot load ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+    check_card(model, card, weights)
+    return Bundle(model, card, folder)
+
+
+def check_card(model, card: Card, where: Path) -> None:
+    """Raise :class:`ModelError` if ``model`` does not have the channels and parameter count ``card`` says."""
+    s = card.spec
+    try:
+        in_ch = model.inputs[0].shape[-1]
+        out_ch = model.outputs[0].shape[-1]
+    except (AttributeError, IndexError, TypeError):
+        raise ModelError(f"{where}: expected a functional generator with one input and one output") from None
+    if (in_ch, out_ch) != (s.in_channels, s.out_channels):
+        raise ModelError(
+            f"{where}: card says task {card.task} ({s.in_channels}->{s.out_channels} channels), "
+            f"weights are {in_ch}->{out_ch}"
+        )
+    n = int(model.count_params())
+    if card.parameters and n != card.parameters:
+        raise ModelError(f"{where}: card says {card.parameters:,} parameters, weights have {n:,}")
+
+
+def models_dir() -> Path:
+    """Where shipped bundles live: ``$UPSCALE2X_MODELS`` or the ``models/`` folder beside the package."""
+    env = os.environ.get("UPSCALE2X_MODELS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+
+
+def list_bundles() -> list[tuple[str, Card]]:
+    """(name, card) of every bundle in :func:`models_dir`, sorted by name; unreadable ones are skipped."""
+    root = models_dir()
+    found = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if (folder / CARD).is_file():
+            try:
+                found.append((folder.name, read_card(folder)))
+            except ModelError:
+                continue
+    return found
+
+
+def resolve_bundle(name_or_path: str | Path) -> Path:
+    """A bundle folder from a path, or a name in :func:`models_dir`. :class:`ModelError` if neither exists."""
+    p = Path(name_or_path)
+    if p.is_dir() or p.exists():
+        return p
+    shipped = models_dir() / str(name_or_path)
+    if shipped.is_dir():
+        return shipped
+    names = ", ".join(n for n, _ in list_bundles()) or "none installed"
+    raise ModelError(f"{name_or_path}: no such model folder or shipped model (shipped: {names})")
+
+
+def default_bundle(task: str) -> Path:
+    """The shipped bundle to use for ``task`` (the one marked default in its card, else the first)."""
+    candidates = [(n, c) for n, c in list_bundles() if c.task == task]
+    if not candidates:
+        raise ModelError(f"{models_dir()}: no shipped model for task {task}; pass --model PATH")
+    marked = [n for n, c in candidates if c.training.get("default")]
+    return models_dir() / (marked[0] if marked else candidates[0][0])

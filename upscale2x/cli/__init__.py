@@ -1,0 +1,22 @@
+"""The typer app: one module per command. The only package that prints or exits."""
+
+from __future__ import annotations
+
+import typer
+
+from . import info as _info
+
+app = typer.Typer(
+    name="upscale2x",
+    help="Up-imagine images to print size with pix2pix GANs: render, train, and make print series.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("info")(_info.info)
+app.command("models")(_info.models)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,57 @@
+"""What every command shares: the stderr console, error handling, and progress bars."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from ..errors import Upscale2xError
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one line on stderr and return the exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    return typer.Exit(1)
+
+
+def handles_errors(fn: Callable) -> Callable:
+    """Turn the library's typed errors into one stderr line and exit code 1; Ctrl-C into exit 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Upscale2xError as e:
+            raise fail(str(e)) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: nothing partial was written")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+@contextmanager
+def progress_bar(quiet: bool, description: str):
+    """A rich progress bar on stderr (or nothing when ``quiet``); yields ``update(done, total, note="")``."""
+    if quiet:
+        yield lambda done, total, note="": None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task(description, total=None, note="")
+
+        def update(done: int, total: int, note: str = "") -> None:
+            bar.update(task, completed=done, total=total, note=note)
+
+        yield update

@@ -1,0 +1,63 @@
+"""`upscale2x info` and `upscale2x models`: what a bundle or preset is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..bundle import WEIGHTS, list_bundles, models_dir, read_card, resolve_bundle
+from ..nets import PRESETS
+from .common import fail, handles_errors, out
+
+
+def _mb(path: Path) -> str:
+    return f"{path.stat().st_size / 1e6:.1f} MB" if path.is_file() else "missing"
+
+
+@handles_errors
+def info(
+    model: Annotated[str | None, typer.Argument(help="A bundle folder or the name of a shipped model.")] = None,
+    preset: Annotated[str | None, typer.Option(help=f"Describe a preset instead: {', '.join(PRESETS)}.")] = None,
+    in_channels: Annotated[int, typer.Option(min=1, max=4, help="Generator input channels (with --preset).")] = 1,
+    out_channels: Annotated[int, typer.Option(min=1, max=4, help="Generator output channels (with --preset).")] = 3,
+) -> None:
+    """Print a bundle's card, parameter count and file size, or a preset's architecture."""
+    if (model is None) == (preset is None):
+        raise fail("give a MODEL or --preset NAME (one of them)")
+    if preset is not None:
+        if preset not in PRESETS:
+            expected = ", ".join(PRESETS)
+            raise typer.BadParameter(f"unknown preset {preset!r}; expected one of {expected}", param_hint="--preset")
+        from ..nets import unet_generator
+
+        net = unet_generator(preset, in_channels=in_channels, out_channels=out_channels)
+        net.summary(print_fn=lambda line, *a, **k: out.print(line, markup=False, soft_wrap=True), line_length=100)
+        out.print(f"preset: {preset} (base width {PRESETS[preset].base_width})")
+        out.print(f"parameters: {net.count_params():,}")
+        return
+    folder = resolve_bundle(model)
+    card = read_card(folder)
+    out.print(json.dumps(card.to_json(), indent=2), markup=False)
+    out.print(f"parameters: {card.parameters:,}")
+    out.print(f"file: {folder / WEIGHTS} ({_mb(folder / WEIGHTS)})")
+
+
+@handles_errors
+def models() -> None:
+    """List the model bundles shipped in models/ (or $UPSCALE2X_MODELS)."""
+    found = list_bundles()
+    if not found:
+        out.print(f"no bundles in {models_dir()}")
+        return
+    for name, card in found:
+        s = card.spec
+        default = " (default)" if card.training.get("default") else ""
+        out.print(
+            f"{name}{default}: task {card.task}, x{s.scale}, {s.in_cell}->{s.out_cell} px cells, "
+            f"{card.preset or 'w' + str(card.base_width)}, {card.parameters:,} parameters, "
+            f"{_mb(models_dir() / name / WEIGHTS)} — {card.description}",
+            markup=False,
+        )

@@ -1,0 +1,160 @@
+"""Write images atomically: to a temporary name beside the target, renamed into place only when complete.
+
+PNG is streamed band by band (see :mod:`pngstream`), so huge renders never hold the whole image. TIFF (zlib
+compressed, via tifffile, which unlike Pillow writes 16-bit RGB) and JPEG are assembled as 8/16-bit integers
+in memory and encoded at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ImageWriteError
+from .imageio import to_uint
+from .pngstream import PngStream
+
+FORMATS = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg", ".jpeg": "jpeg"}
+EXTENSION = {"png": ".png", "tiff": ".tiff", "jpeg": ".jpg", "jpg": ".jpg", "tif": ".tiff"}
+
+
+def format_of(path: Path, fmt: str | None = None) -> str:
+    """The format name (png, tiff, jpeg) for ``fmt`` or, when None, for the extension of ``path``."""
+    if fmt is not None:
+        key = EXTENSION.get(fmt.lower())
+        if key is None:
+            raise ImageWriteError(f"{path}: unknown format {fmt!r}; expected png, tiff or jpg")
+        return FORMATS[key]
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise ImageWriteError(f"{path}: unknown extension {path.suffix!r}; expected .png, .tif(f) or .jpg") from None
+
+
+def check_target(path: Path, overwrite: bool) -> None:
+    """Raise :class:`ImageWriteError` if ``path`` cannot be a new output (missing folder, or exists)."""
+    if not path.parent.is_dir():
+        raise ImageWriteError(f"{path}: output folder {path.parent} does not exist")
+    if path.exists() and not overwrite:
+        raise ImageWriteError(f"{path}: already exists (use --overwrite to replace it)")
+
+
+class ImageWriter:
+    """A context manager that receives float rows ``[h, W, C]`` in [0, 1] top to bottom and commits on exit.
+
+    C is 3 (RGB) or 4 (RGBA). On an exception inside the ``with`` block, or if fewer than ``height`` rows
+    arrived, the temporary file is removed and the target is left untouched.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        height: int,
+        width: int,
+        channels: int = 3,
+        *,
+        bits: int = 8,
+        fmt: str | None = None,
+        dpi: tuple[float, float] | None = None,
+        icc: bytes | None = None,
+        quality: int = 95,
+        overwrite: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.fmt = format_of(self.path, fmt)
+        if bits not in (8, 16):
+            raise ImageWriteError(f"{self.path}: bits must be 8 or 16, got {bits}")
+        if self.fmt == "jpeg" and (bits != 8 or channels != 3):
+            raise ImageWriteError(f"{self.path}: JPEG holds 8-bit RGB only (asked for {bits}-bit, {channels} channels)")
+        if not 1 <= quality <= 100:
+            raise ImageWriteError(f"{self.path}: JPEG quality must be 1..100, got {quality}")
+        check_target(self.path, overwrite)
+        self.height, self.width, self.channels, self.bits = height, width, channels, bits
+        self.dpi, self.icc, self.quality = dpi, icc, quality
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        self._rows = 0
+        self._fh = None
+        self._png: PngStream | None = None
+        self._buf: np.ndarray | None = None
+
+    def __enter__(self) -> ImageWriter:
+        try:
+            self._fh = open(self.tmp, "wb")
+        except OSError as e:
+            raise ImageWriteError(f"{self.path}: cannot write ({e.strerror})") from None
+        if self.fmt == "png":
+            self._png = PngStream(self._fh, self.width, self.height, self.channels, self.bits, self.dpi, self.icc)
+        else:
+            self._buf = np.empty((self.height, self.width, self.channels), np.uint16 if self.bits == 16 else np.uint8)
+        return self
+
+    def write(self, rows: np.ndarray) -> None:
+        """Append float rows ``[h, W, C]`` in [0, 1]."""
+        u = to_uint(rows, self.bits)
+        if self._png is not None:
+            self._png.write(u)
+        else:
+            if self._rows + len(u) > self.height:
+                raise ImageWriteError(f"{self.path}: more rows than the {self.height} expected")
+            self._buf[self._rows : self._rows + len(u)] = u
+        self._rows += len(u)
+
+    def _encode_buffered(self) -> None:
+        if self.fmt == "tiff":
+            import tifffile
+
+            extratags = [(34675, "B", len(self.icc), self.icc, True)] if self.icc else []
+            res = {"resolution": self.dpi, "resolutionunit": "INCH"} if self.dpi else {}
+            tifffile.imwrite(
+                self._fh, self._buf, photometric="rgb", compression="zlib", extratags=extratags, **res
+            )
+        else:
+            from PIL import Image
+
+            opts = {"quality": self.quality}
+            if self.dpi:
+                opts["dpi"] = self.dpi
+            if self.icc:
+                opts["icc_profile"] = self.icc
+            Image.fromarray(self._buf, "RGB").save(self._fh, "JPEG", **opts)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        ok = exc_type is None
+        try:
+            if ok:
+                if self._rows != self.height:
+                    raise ImageWriteError(f"{self.path}: only {self._rows} of {self.height} rows were rendered")
+                if self._png is not None:
+                    self._png.finish()
+                else:
+                    self._encode_buffered()
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+        except BaseException:
+            ok = False
+            raise
+        finally:
+            self._fh.close()
+            self._buf = None
+            if ok:
+                os.replace(self.tmp, self.path)
+            else:
+                self.tmp.unlink(missing_ok=True)
+
+
+def write_image(
+    path: str | Path,
+    rgb: np.ndarray,
+    alpha: np.ndarray | None = None,
+    **options,
+) -> Path:
+    """Write a whole float image (``rgb`` ``[H, W, 3]``, optional ``alpha`` ``[H, W]``, both in [0, 1]).
+
+    ``options`` are those of :class:`ImageWriter` (bits, fmt, dpi, icc, quality, overwrite). Returns the path.
+    """
+    img = rgb if alpha is None else np.concatenate([rgb, alpha[..., None]], axis=2)
+    with ImageWriter(path, img.shape[0], img.shape[1], img.shape[2], **options) as w:
+        w.write(img)
+    return Path(path)

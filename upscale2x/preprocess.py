@@ -1,0 +1,78 @@
+"""The task transforms, in TensorFlow ops, shared by training (inside tf.data) and rendering.
+
+Images here are float32 in [0, 1], ``[H, W, C]`` or ``[N, H, W, C]``. The model range [-1, 1] and the
+grayscale conversion live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from ._tf import tf
+
+SR_FACTOR = 8  # sr8x: 256x256 target <-> 32x32 input
+SEE_FACTOR = 24  # Learning to See: 24x area downscale, then cubic back up
+SEE_BRIGHTNESS = 0.20  # ± random brightness (relative) in training
+SEE_CONTRAST = 0.15  # ± random contrast in training
+
+
+def to_model(x):
+    """[0, 1] -> the generator's [-1, 1]."""
+    return x * 2.0 - 1.0
+
+
+def from_model(y):
+    """The generator's [-1, 1] -> [0, 1], clipped."""
+    return tf.clip_by_value((y + 1.0) * 0.5, 0.0, 1.0)
+
+
+def grayscale(x):
+    """RGB -> one channel (ITU-R 601 luma, as tf.image.rgb_to_grayscale); one-channel input passes through."""
+    return x if x.shape[-1] == 1 else tf.image.rgb_to_grayscale(x)
+
+
+def _hw(x):
+    s = tf.shape(x)
+    return s[-3], s[-2]
+
+
+def area_down(x, factor: int):
+    """Area (box) downscale by ``factor``; the size rounds to nearest and is at least 1."""
+    h, w = _hw(x)
+    size = tf.maximum(1, tf.cast(tf.round(tf.cast(tf.stack([h, w]), tf.float32) / factor), tf.int32))
+    return tf.image.resize(x, size, method="area")
+
+
+def cubic_to(x, size):
+    """Bicubic resize to ``size`` = (h, w), clipped to [0, 1]."""
+    return tf.clip_by_value(tf.image.resize(x, size, method="bicubic"), 0.0, 1.0)
+
+
+def sr8x_degrade(target):
+    """The sr8x input for a target: 8x area downscale (a 256x256 crop becomes 32x32)."""
+    return area_down(target, SR_FACTOR)
+
+
+def sr8x_lift(small):
+    """The sr8x generator input for a low-resolution cell: bicubic upscale 8x (32x32 -> 256x256)."""
+    h, w = _hw(small)
+    return cubic_to(small, tf.stack([h * SR_FACTOR, w * SR_FACTOR]))
+
+
+def see_abstract(x):
+    """Learning to See's input transform: grayscale, 24x area downscale, cubic upscale to the same size."""
+    g = grayscale(x)
+    return cubic_to(area_down(g, SEE_FACTOR), tf.stack(_hw(g)))
+
+
+def see_jitter(x, seed):
+    """Random brightness (±20 %) and contrast (±15 %) for one ``[H, W, 1]`` image; ``seed`` is a stateless seed pair."""
+    seeds = tf.random.experimental.stateless_split(seed, 2)
+    b = tf.random.stateless_uniform([], seeds[0], 1.0 - SEE_BRIGHTNESS, 1.0 + SEE_BRIGHTNESS)
+    c = tf.random.stateless_uniform([], seeds[1], 1.0 - SEE_CONTRAST, 1.0 + SEE_CONTRAST)
+    x = x * b
+    mean = tf.reduce_mean(x)
+    return tf.clip_by_value((x - mean) * c + mean, 0.0, 1.0)
+
+
+def transform(name: str):
+    """The transform called ``name`` in this module (named by the task table), or identity for ""."""
+    return globals()[name] if name else (lambda x: x)

@@ -52,8 +52,11 @@ class Card:
         d = asdict(self)
         s = self.spec
         d["shapes"] = {
-            "scale": s.scale, "in_cell": s.in_cell, "out_cell": s.out_cell,
-            "in_channels": s.in_channels, "out_channels": s.out_channels,
+            "scale": s.scale,
+            "in_cell": s.in_cell,
+            "out_cell": s.out_cell,
+            "in_channels": s.in_channels,
+            "out_channels": s.out_channels,
         }
         d["preprocessing"] = {"image": s.image_prep or "none", "cell": s.cell_prep or "none", "range": "[-1, 1]"}
         return d

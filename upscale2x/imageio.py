@@ -31,7 +31,7 @@ class ImageInfo:
 
     bits: int = 8  # 8 or 16: the source's bits per sample
     icc: bytes | None = None  # ICC profile bytes, if the file had one (dropped for CMYK, whose profile no longer fits)
-    dpi: tuple[float, float] | None = None  # (x, y) dots per inch, if the file said
+    dpi: tuple[float, float] | None = None  # (x, y) dots per inch, if the file said (to 0.1: PNG stores px per metre)
     mode: str = "RGB"  # the Pillow mode it was read from
     format: str = ""  # PNG, JPEG, TIFF, ...
 
@@ -152,7 +152,7 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pictur
         info = ImageInfo(
             bits=bits,
             icc=None if img.mode == "CMYK" else img.info.get("icc_profile") or None,
-            dpi=(round(float(dpi[0]), 2), round(float(dpi[1]), 2)) if dpi else None,
+            dpi=(round(float(dpi[0]), 1), round(float(dpi[1]), 1)) if dpi else None,
             mode=img.mode,
             format=img.format or "",
         )

@@ -107,9 +107,7 @@ class ImageWriter:
 
             extratags = [(34675, "B", len(self.icc), self.icc, True)] if self.icc else []
             res = {"resolution": self.dpi, "resolutionunit": "INCH"} if self.dpi else {}
-            tifffile.imwrite(
-                self._fh, self._buf, photometric="rgb", compression="zlib", extratags=extratags, **res
-            )
+            tifffile.imwrite(self._fh, self._buf, photometric="rgb", compression="zlib", extratags=extratags, **res)
         else:
             from PIL import Image
 

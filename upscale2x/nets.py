@@ -145,3 +145,33 @@ def patch_discriminator(ndf: int = 64, *, in_channels: int = 3, out_channels: in
     x = layers.ZeroPadding2D(name="pad2")(x)
     out = layers.Conv2D(1, 4, strides=1, name="logits")(x)
     return keras.Model([inp, tar], out, name=f"patchgan_ndf{ndf}")
+
+
+def with_dropout_noise(model, seed: int):
+    """A copy of generator ``model`` whose dropout stays on at inference, with masks fixed by ``seed``.
+
+    pix2pix's only noise source is dropout. Here each dropout layer draws one stateless mask per ``seed``
+    (the same for every cell and call), so a seed picks a variant, the same seed gives the same pixels, and
+    tiles of one image share one variant (no seams). BatchNorm keeps its moving statistics.
+    """
+    from ._tf import keras, tf
+
+    class SeededDropout(keras.layers.Layer):
+        def __init__(self, rate: float, layer_seed: tuple[int, int], **kwargs):
+            super().__init__(**kwargs)
+            self.rate, self.layer_seed = rate, layer_seed
+
+        def call(self, x, training=None):
+            keep = tf.random.stateless_uniform(tf.shape(x)[1:], self.layer_seed) >= self.rate
+            return x * tf.cast(keep, x.dtype) / (1.0 - self.rate)
+
+    counter = iter(range(1000))
+
+    def clone(layer):
+        if isinstance(layer, keras.layers.Dropout):
+            return SeededDropout(layer.rate, (seed, next(counter)), name=layer.name)
+        return layer.__class__.from_config(layer.get_config())
+
+    noisy = keras.models.clone_model(model, clone_function=clone)
+    noisy.set_weights(model.get_weights())
+    return noisy

@@ -37,15 +37,33 @@ class TaskSpec:
 TASKS = MappingProxyType(
     {
         "sr8x": TaskSpec(
-            "sr8x", 8, 32, 3, 3, "", "sr8x_lift",
+            "sr8x",
+            8,
+            32,
+            3,
+            3,
+            "",
+            "sr8x_lift",
             "8x upscaler: a 32x32 cell, cubic-upscaled to 256x256, becomes a 256x256 cell",
         ),
         "see": TaskSpec(
-            "see", 1, 256, 1, 3, "see_abstract", "",
+            "see",
+            1,
+            256,
+            1,
+            3,
+            "see_abstract",
+            "",
             "Learning to See: grayscale, 24x area down + cubic up, then 256x256 -> 256x256 colour",
         ),
         "paired": TaskSpec(
-            "paired", 1, 256, 3, 3, "", "",
+            "paired",
+            1,
+            256,
+            3,
+            3,
+            "",
+            "",
             "classic pix2pix on A->B pairs, 256x256 -> 256x256",
         ),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from . import info as _info
+from . import render as _render
 
 app = typer.Typer(
     name="upscale2x",
@@ -13,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("render")(_render.render)
 app.command("info")(_info.info)
 app.command("models")(_info.models)
 

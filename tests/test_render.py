@@ -1,0 +1,136 @@
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from upscale2x.bundle import load_bundle
+from upscale2x.cli import app
+from upscale2x.imageio import read_image
+from upscale2x.imagewrite import write_image
+from upscale2x.pipeline import Stage
+
+runner = CliRunner()
+ICC = b"fake-icc-profile" * 4
+
+
+@pytest.fixture
+def models(tiny_bundles, monkeypatch):
+    monkeypatch.setenv("UPSCALE2X_MODELS", str(tiny_bundles["sr8x"].parent))
+    return tiny_bundles
+
+
+def _img(tmp_path, name="in.png", size=(20, 27), alpha=False, **kw):
+    rng = np.random.default_rng(5)
+    return write_image(
+        tmp_path / name,
+        rng.random((*size, 3)).astype(np.float32),
+        rng.random(size).astype(np.float32) if alpha else None,
+        **kw,
+    )
+
+
+def _run(*args):
+    return runner.invoke(app, ["render", *map(str, args), "--quiet"])
+
+
+def test_default_8x_beside_the_input(tmp_path, models):
+    src = _img(tmp_path)
+    r = _run(src, "--scale", 8, "--tiles")
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "in_x8.png"
+    assert Image.open(out).size == (27 * 8, 20 * 8)
+
+
+def test_64x_is_two_chained_stages(tmp_path, models):
+    src = _img(tmp_path, size=(5, 6))
+    assert _run(src, "--model", models["sr8x"], "--scale", 64).exit_code == 0
+    assert Image.open(tmp_path / "in_x64.png").size == (6 * 64, 5 * 64)
+
+
+def test_other_scales_finish_with_an_area_downscale(tmp_path, models):
+    src = _img(tmp_path, size=(5, 6))
+    r = _run(src, "--scale", 12, "-o", tmp_path / "o.png")
+    assert r.exit_code == 0, r.output
+    assert Image.open(tmp_path / "o.png").size == (72, 60)
+
+
+def test_chain_see_then_sr8x(tmp_path, models):
+    src = _img(tmp_path, size=(40, 30))
+    r = _run(src, "--chain", f"{models['see']},{models['sr8x']}", "-o", tmp_path / "c.png")
+    assert r.exit_code == 0, r.output
+    assert Image.open(tmp_path / "c.png").size == (240, 320)
+
+
+def test_no_tiles_gives_the_same_size(tmp_path, models):
+    src = _img(tmp_path, size=(33, 40))
+    assert _run(src, "--no-tiles", "-o", tmp_path / "n.png").exit_code == 0
+    assert Image.open(tmp_path / "n.png").size == (320, 264)
+
+
+def test_alpha_16bit_icc_and_dpi_are_kept(tmp_path, models):
+    src = _img(tmp_path, alpha=True, bits=16, dpi=(72, 72), icc=ICC)
+    assert _run(src, "-o", tmp_path / "a.png").exit_code == 0
+    pic = read_image(tmp_path / "a.png")
+    assert pic.alpha is not None and pic.info.bits == 16 and pic.info.icc == ICC
+    assert pic.info.dpi == pytest.approx((72, 72), abs=0.01)
+    # alpha is resampled, not generated: its mean survives the 8x resize
+    assert abs(pic.alpha.mean() - read_image(src).alpha.mean()) < 0.02
+    assert _run(src, "-o", tmp_path / "b.tiff", "--dpi", 300, "--bits", 8).exit_code == 0
+    pic = read_image(tmp_path / "b.tiff")
+    assert pic.info.dpi == (300, 300) and pic.info.bits == 8
+
+
+def test_cells_do_not_depend_on_their_batch(tiny_bundles):
+    # BatchNorm uses moving statistics: a cell renders the same whatever else is in its batch.
+    stage1 = Stage(load_bundle(tiny_bundles["sr8x"]), overlap=8, batch=1)
+    stage8 = Stage(load_bundle(tiny_bundles["sr8x"]), overlap=8, batch=8)
+    x = np.random.default_rng(2).random((60, 70, 3)).astype(np.float32)
+    np.testing.assert_allclose(stage1.run(x), stage8.run(x), atol=1e-5)
+
+
+def test_seeded_variants_are_reproducible(tmp_path, models):
+    src = _img(tmp_path, size=(8, 8))
+    for name, seed in [("a", 1), ("b", 1), ("c", 2)]:
+        assert _run(src, "--seed", seed, "-o", tmp_path / f"{name}.png").exit_code == 0
+    a, b, c = (np.asarray(Image.open(tmp_path / f"{n}.png")) for n in "abc")
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a.astype(int) - c).max() > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{tmp}/missing.png"], "missing.png: no such file"),
+        (["{tmp}/text.png"], "text.png: not an image"),
+        (["{src}", "--scale", "0"], "--scale must be 2..512, got 0"),
+        (["{src}", "--scale", "4096"], "--scale must be 2..512, got 4096"),
+        (["{src}", "--overlap", "20"], "overlap must be 0..16"),
+        (["{src}", "--model", "{see}"], "a see model renders at x1; --scale needs an 8x (sr8x) model"),
+        (["{src}", "--model", "{tmp}/nomodel"], "nomodel: no such model folder"),
+        (["{src}", "-o", "{tmp}/nodir/out.png"], "output folder {tmp}/nodir does not exist"),
+        (["{src}", "-o", "{tmp}/out.gif"], "unknown extension '.gif'"),
+        (["{src}", "--chain", "{see}", "--scale", "8"], "--scale 8 is more than the chain's x1"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, models, args, message):
+    src = _img(tmp_path)
+    (tmp_path / "text.png").write_text("not an image")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    fill = {"tmp": tmp_path, "src": src, "see": models["see"]}
+    r = runner.invoke(app, ["render", *[a.format(**fill) for a in args], "--quiet"])
+    assert r.exit_code == 1, r.output
+    assert message.format(**fill) in r.output.replace("\n", "")
+    assert r.output.startswith("error:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_existing_output_is_not_overwritten(tmp_path, models):
+    src = _img(tmp_path)
+    assert _run(src).exit_code == 0
+    out = tmp_path / "in_x8.png"
+    stamp = out.read_bytes()
+    r = _run(src)
+    assert r.exit_code == 1 and "already exists (use --overwrite" in r.output
+    assert out.read_bytes() == stamp
+    assert _run(src, "--overwrite", "--seed", 3).exit_code == 0
+    assert out.read_bytes() != stamp

@@ -1,0 +1,73 @@
+"""`upscale2x render`: one image through one or more models, tiled, to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..render import MAX_SCALE, RenderOptions, render_file
+from .common import err, handles_errors, progress_bar
+
+
+@handles_errors
+def render(
+    src: Annotated[Path, typer.Argument(metavar="IN", help="Input image (PNG, JPEG, TIFF, WebP, BMP).")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Output file (default: IN_x8.png beside IN).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="sr8x bundle: a shipped name or a folder (default: the shipped sr8x).")
+    ] = None,
+    scale: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Total scale, 2..{MAX_SCALE}. 8 = one 8x stage, 64 = two chained; any other scale runs the next "
+            "power of 8 and finishes with a high-quality area downscale. Default 8 (or the chain's own scale)."
+        ),
+    ] = None,
+    tiles: Annotated[
+        bool, typer.Option("--tiles/--no-tiles", help="Tile into overlapping cells (default) or run whole images.")
+    ] = True,
+    overlap: Annotated[
+        int | None,
+        typer.Option(
+            help="Input pixels shared by neighbouring cells (default: a quarter cell: 8 for sr8x, 64 for see)."
+        ),
+    ] = None,
+    batch: Annotated[int, typer.Option(min=1, help="Cells per model call.")] = 8,
+    chain: Annotated[
+        str | None, typer.Option(help="Comma-separated bundles run in order, e.g. see-flowers,sr8x,sr8x.")
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="png, tiff or jpg (default: from -o, else png).")] = None,
+    bits: Annotated[int | None, typer.Option(help="8 or 16 bits per sample (default: as the input).")] = None,
+    dpi: Annotated[float | None, typer.Option(help="DPI written into the file (default: as the input).")] = None,
+    quality: Annotated[int, typer.Option(min=1, max=100, help="JPEG quality.")] = 95,
+    seed: Annotated[
+        int | None, typer.Option(help="Keep dropout on as a noise source with this seed (a variant).")
+    ] = None,
+    max_pixels: Annotated[int, typer.Option(help="Refuse inputs with more pixels than this.")] = 150_000_000,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+) -> None:
+    """Up-imagine IN: tile it, run the cells through the model(s), blend with feathered weights, write the result."""
+    opts = RenderOptions(
+        scale=scale,
+        model=model,
+        chain=tuple(n.strip() for n in chain.split(",") if n.strip()) if chain else (),
+        tiles=tiles,
+        overlap=overlap,
+        batch=batch,
+        fmt=fmt,
+        bits=bits,
+        dpi=dpi,
+        quality=quality,
+        seed=seed,
+        overwrite=overwrite,
+        max_pixels=max_pixels,
+    )
+    with progress_bar(quiet, "render") as update:
+        out = render_file(src, output, opts, lambda done, total: update(done, total, "cells"))
+    if not quiet:
+        err.print(f"wrote {out}")

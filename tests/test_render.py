@@ -134,3 +134,21 @@ def test_existing_output_is_not_overwritten(tmp_path, models):
     assert out.read_bytes() == stamp
     assert _run(src, "--overwrite", "--seed", 3).exit_code == 0
     assert out.read_bytes() != stamp
+
+
+def test_residual_sr8x_starts_as_tiled_bicubic(tmp_path):
+    # A residual generator whose last layer is zero adds nothing: the render is the cubic lift, tiled.
+    from upscale2x import preprocess
+    from upscale2x._tf import keras
+    from upscale2x.bundle import Bundle, Card, save_bundle
+    from upscale2x.nets import unet_generator
+
+    keras.utils.set_random_seed(0)
+    model = unet_generator(base_width=2, max_width=8, zero_output=True)
+    folder = save_bundle(Bundle(model, Card(task="sr8x", base_width=2, max_width=8)), tmp_path / "z")
+    yy, xx = np.mgrid[0:40, 0:50]
+    x = np.stack([np.sin(xx / 5), np.cos(yy / 7), np.sin((xx + yy) / 9)], axis=2).astype(np.float32) * 0.4 + 0.5
+    y = Stage(load_bundle(folder)).run(x)
+    ref = np.asarray(preprocess.sr8x_lift(x[None]))[0]
+    assert y.shape == ref.shape == (320, 400, 3)
+    assert np.abs(y - ref).mean() < 2e-3

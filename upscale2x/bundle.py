@@ -58,7 +58,12 @@ class Card:
             "in_channels": s.in_channels,
             "out_channels": s.out_channels,
         }
-        d["preprocessing"] = {"image": s.image_prep or "none", "cell": s.cell_prep or "none", "range": "[-1, 1]"}
+        d["preprocessing"] = {
+            "image": s.image_prep or "none",
+            "cell": s.cell_prep or "none",
+            "range": "[-1, 1]",
+            "residual": s.residual,
+        }
         return d
 
     @classmethod

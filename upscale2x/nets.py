@@ -94,11 +94,13 @@ def unet_generator(
     max_width: int = MAX_FILTERS,
     in_channels: int = 3,
     out_channels: int = 3,
+    zero_output: bool = False,
 ):
     """Build the pix2pix U-Net generator.
 
     Input ``[N, H, W, in_channels]`` and output ``[N, H, W, out_channels]``, both in [-1, 1]; H and W must be
-    multiples of 256. ``max_width`` caps the filters (512 in the paper; tests use tiny caps). Raises
+    multiples of 256. ``max_width`` caps the filters (512 in the paper; tests use tiny caps). ``zero_output``
+    starts the last layer at zero, so a residual generator starts as the identity on its input. Raises
     ``ValueError`` for an unknown preset or bad channel counts.
     """
     from ._tf import keras
@@ -115,7 +117,10 @@ def unet_generator(
     for i, (f, skip) in enumerate(zip(decoder_widths(w, max_width), reversed(skips[:-1]), strict=True)):
         x = _up(x, f, dropout=i < 3, name=f"up{i + 1}")
         x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
-    out = layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same", activation="tanh", name="output")(x)
+    init = "zeros" if zero_output else "glorot_uniform"
+    out = layers.Conv2DTranspose(
+        out_channels, 4, strides=2, padding="same", activation="tanh", kernel_initializer=init, name="output"
+    )(x)
     name = preset or f"w{w}"
     return keras.Model(inp, out, name=f"unet_{name}_{in_channels}to{out_channels}")
 

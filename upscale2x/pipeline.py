@@ -65,7 +65,8 @@ class Stage:
         @tf.function(reduce_retracing=True)
         def run(batch):
             x = batch[..., : spec.in_channels]
-            y = preprocess.from_model(model(preprocess.to_model(lift(x)), training=False))
+            gen_in = preprocess.to_model(lift(x))
+            y = preprocess.from_model(preprocess.compose(gen_in, model(gen_in, training=False), spec.residual))
             if not alpha:
                 return y
             a = batch[..., -1:]

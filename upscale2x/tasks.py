@@ -21,6 +21,7 @@ class TaskSpec:
     image_prep: str  # name of a whole-image transform in preprocess (before tiling), "" for none
     cell_prep: str  # name of a per-cell transform in preprocess (inside the model callable), "" for none
     summary: str  # one line for --help and cards
+    residual: bool = False  # the generator's output is added to its (lifted) input: it learns only the detail
 
     def __post_init__(self) -> None:
         if self.scale < 1 or self.in_cell < 1:
@@ -44,7 +45,8 @@ TASKS = MappingProxyType(
             3,
             "",
             "sr8x_lift",
-            "8x upscaler: a 32x32 cell, cubic-upscaled to 256x256, becomes a 256x256 cell",
+            "8x upscaler: a 32x32 cell, cubic-upscaled to 256x256, plus the generator's detail",
+            residual=True,
         ),
         "see": TaskSpec(
             "see",

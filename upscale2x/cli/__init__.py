@@ -6,6 +6,7 @@ import typer
 
 from . import info as _info
 from . import render as _render
+from . import train as _train
 
 app = typer.Typer(
     name="upscale2x",
@@ -15,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("render")(_render.render)
+app.command("train")(_train.train)
 app.command("info")(_info.info)
 app.command("models")(_info.models)
 

@@ -1,0 +1,276 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from upscale2x.cli import app
+from upscale2x.errors import DatasetError, TrainError
+from upscale2x.train.config import TrainConfig
+from upscale2x.train.data import DataSpec, load_folder
+
+runner = CliRunner()
+TINY = {"preset": None, "base_width": 2, "max_width": 8, "ndf": 2, "batch": 2}
+
+
+def _pattern(i: int, size=(64, 80)) -> np.ndarray:
+    yy, xx = np.mgrid[0 : size[0], 0 : size[1]]
+    img = np.stack([np.sin(xx / (3 + i)), np.cos(yy / (4 + i)), np.sin((xx + yy) / (5 + i))], axis=2)
+    return ((img * 0.5 + 0.5) * 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    root = tmp_path_factory.mktemp("imgs")
+    for i in range(6):
+        Image.fromarray(_pattern(i)).save(root / f"p{i}.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def inverted_pairs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pairs")
+    (root / "A").mkdir()
+    (root / "B").mkdir()
+    for i in range(6):
+        a = _pattern(i, (48, 48))
+        Image.fromarray(a).save(root / "A" / f"{i}.png")
+        Image.fromarray(255 - a).save(root / "B" / f"{i}.png")
+    return root
+
+
+def _cfg(data, out, task, **kw):
+    return TrainConfig(data=str(data), task=task, out=str(out), **{**TINY, "epochs": 1, "val_fraction": 0.2, **kw})
+
+
+@pytest.mark.parametrize("task", ["sr8x", "see", "paired"])
+def test_each_task_trains_with_finite_losses(tmp_path, images, inverted_pairs, task):
+    from upscale2x.train.fit import train
+
+    statuses = []
+    data = inverted_pairs if task == "paired" else images
+    out = train(_cfg(data, tmp_path / "run", task), on_status=statuses.append)
+    losses = [s.losses for s in statuses if s.losses]
+    assert losses and all(np.isfinite(v) for d in losses for v in d.values())
+    card = json.loads((out / "card.json").read_text())
+    assert card["task"] == task and card["training"]["epochs"] == 1 and np.isfinite(card["metrics"]["l1"])
+    assert (out / "previews" / "epoch_0001.png").is_file() and any((out / "logs").iterdir())
+    if task == "sr8x":
+        assert {"psnr_model", "psnr_bicubic", "ssim_model", "sharpness_ratio"} <= set(card["metrics"])
+
+
+def test_a_learnable_pairing_gets_its_held_out_l1_down(tmp_path, inverted_pairs):
+    from upscale2x.train.fit import train
+
+    cfg = _cfg(inverted_pairs, tmp_path / "inv", "paired", epochs=12, base_width=8, max_width=32, lr=2e-3)
+    history = []
+    train(cfg, on_status=lambda s: s.message and history.append(float(s.message.split()[-1])))
+    assert len(history) == 12
+    assert history[-1] < 0.6 * history[0], history
+
+
+def test_resume_continues_counters_and_loss_curve(tmp_path, images):
+    from upscale2x.train.fit import train
+
+    straight = tmp_path / "straight"
+    train(_cfg(images, straight, "sr8x", epochs=2))
+    split = tmp_path / "split"
+    train(_cfg(images, split, "sr8x", epochs=1))
+    with pytest.raises(TrainError, match="already holds a training run; use --resume"):
+        train(_cfg(images, split, "sr8x", epochs=2))
+    with pytest.raises(TrainError, match=r"--resume cannot change batch: 2 -> 1"):
+        train(_cfg(images, split, "sr8x", epochs=2, batch=1), resume=True)
+    train(_cfg(images, split, "sr8x", epochs=2), resume=True)
+    a = json.loads((straight / "checkpoints" / "latest.json").read_text())
+    b = json.loads((split / "checkpoints" / "latest.json").read_text())
+    assert (a["epoch"], a["step"], a["global_step"]) == (b["epoch"], b["step"], b["global_step"]) == (2, 0, 4)
+    # Same data order, augmentation, weights, optimizer state and dropout RNG: the curves continue identically.
+    for ha, hb in zip(a["history"], b["history"], strict=True):
+        for k in ("l1", "d", "val_l1"):
+            assert ha[k] == pytest.approx(hb[k], rel=1e-5)
+
+
+def test_see_input_is_single_channel_with_pinned_statistics():
+    from skimage import data
+
+    from upscale2x._tf import tf
+    from upscale2x.train.pairs import make_pair
+
+    img = tf.constant(data.astronaut())
+    x, y = make_pair(img, tf.constant([0, 0], tf.int64), "see", train=False)
+    x, y = x.numpy(), y.numpy()
+    assert x.shape == (256, 256, 1) and y.shape == (256, 256, 3)
+    # Pinned on skimage's astronaut, centre crop, no jitter. The input is the target's luma (ITU-R 601), blurred
+    # by the 24x area-down / cubic-up round trip: same mean, less contrast, no detail finer than ~24 px.
+    luma = y @ np.array([0.2989, 0.587, 0.114], np.float32)
+    assert float(x.mean()) == pytest.approx(0.4529, abs=1e-3)
+    assert float(x.mean()) == pytest.approx(float(luma.mean()), abs=2e-3)
+    assert float(x.std()) == pytest.approx(0.2086, abs=1e-3)
+    assert float(x.std()) < 0.75 * float(luma.std())
+    assert float(np.abs(np.diff(x, axis=1)).mean()) < 0.2 * float(np.abs(np.diff(luma, axis=1)).mean())
+    means = [
+        make_pair(img, tf.constant([s, 1], tf.int64), "see", train=True)[0].numpy().mean() / x.mean() for s in range(12)
+    ]
+    assert 0.75 < min(means) < 1.0 < max(means) < 1.3  # brightness ±20 % (plus crop/scale variation)
+
+
+def test_bad_data_folders(tmp_path, images):
+    with pytest.raises(DatasetError, match="nothing: no such data folder"):
+        load_folder(tmp_path / "nothing", DataSpec("sr8x"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match=r"empty: no images found"):
+        load_folder(tmp_path / "empty", DataSpec("sr8x"))
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.png").write_text("text")
+    (junk / "b.jpg").write_bytes(b"")
+    Image.fromarray(_pattern(1)).save(junk / "ok.png")
+    skipped = []
+    with pytest.raises(DatasetError, match="only 1 usable images of 3 found; need at least 4"):
+        load_folder(junk, DataSpec("sr8x"), lambda p, r: skipped.append((p.name, r)))
+    assert [n for n, _ in skipped] == ["a.png", "b.jpg"]
+    ab = tmp_path / "ab"
+    (ab / "A").mkdir(parents=True)
+    (ab / "B").mkdir()
+    for name, d in [("1.png", "A"), ("2.png", "A"), ("1.png", "B"), ("3.png", "B")]:
+        Image.fromarray(_pattern(0)).save(ab / d / name)
+    with pytest.raises(DatasetError, match=r"A/ and B/ file names differ \(only in A: 2.png; only in B: 3.png\)"):
+        load_folder(ab, DataSpec("paired"))
+
+
+def test_side_by_side_pairs_split_by_input_side(tmp_path):
+    root = tmp_path / "sbs"
+    root.mkdir()
+    for i in range(4):
+        Image.fromarray(np.concatenate([_pattern(i, (32, 32)), 255 - _pattern(i, (32, 32))], axis=1)).save(
+            root / f"{i}.png"
+        )
+    left = load_folder(root, DataSpec("paired", input_side="left"))
+    right = load_folder(root, DataSpec("paired", input_side="right"))
+    assert left[0].shape == (32, 32, 6)
+    np.testing.assert_array_equal(left[0][..., :3], right[0][..., 3:])
+
+
+def test_cli_train_then_render(tmp_path, images):
+    out = tmp_path / "cli_run"
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            str(images),
+            "--task",
+            "sr8x",
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--batch",
+            "2",
+            "--ndf",
+            "2",
+            "--val-fraction",
+            "0.2",
+            "--quiet",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    src = tmp_path / "x.png"
+    Image.fromarray(_pattern(2, (10, 12))).save(src)
+    r = runner.invoke(app, ["render", str(src), "--model", str(out), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert Image.open(tmp_path / "x_x8.png").size == (96, 80)
+    r = runner.invoke(app, ["train", str(tmp_path / "none"), "--task", "see", "--out", str(tmp_path / "o"), "-q"])
+    assert r.exit_code == 1 and "none: no such data folder" in r.output
+
+
+MIRRORED = """
+import sys, json
+from upscale2x._tf import tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from upscale2x.train.config import TrainConfig
+from upscale2x.train.fit import train
+cfg = TrainConfig(data=sys.argv[1], task="see", out=sys.argv[2], preset=None, base_width=2, max_width=8, ndf=2,
+                  batch=1, epochs=1, val_fraction=0.2, distribute="mirrored")
+out = train(cfg)
+print(json.dumps(json.loads((out / "card.json").read_text())["training"]))
+"""
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path, images):
+    r = subprocess.run(
+        [sys.executable, "-c", MIRRORED, str(images), str(tmp_path / "m")], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    training = json.loads(r.stdout.strip().splitlines()[-1])
+    assert training["replicas"] == 2 and training["global_batch"] == 2 and training["steps"] == 2
+
+
+@pytest.mark.slow
+def test_sigkill_loses_at_most_one_checkpoint_interval(tmp_path, images):
+    import signal
+    import time
+
+    out = tmp_path / "killed"
+    args = [
+        sys.executable,
+        "-m",
+        "upscale2x",
+        "train",
+        str(images),
+        "--task",
+        "sr8x",
+        "--out",
+        str(out),
+        "--epochs",
+        "50",
+        "--batch",
+        "1",
+        "--ndf",
+        "2",
+        "--checkpoint-steps",
+        "2",
+        "--val-fraction",
+        "0.2",
+        "-q",
+    ]
+    proc = subprocess.Popen(args)
+    pointer = out / "checkpoints" / "latest.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and not (pointer.exists() and json.loads(pointer.read_text())["global_step"] >= 6):
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = json.loads(pointer.read_text())
+    assert before["global_step"] >= 6
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            str(images),
+            "--task",
+            "sr8x",
+            "--out",
+            str(out),
+            "--epochs",
+            str(before["epoch"] + 1),
+            "--batch",
+            "1",
+            "--ndf",
+            "2",
+            "--checkpoint-steps",
+            "2",
+            "--val-fraction",
+            "0.2",
+            "--resume",
+            "-q",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    after = json.loads(pointer.read_text())
+    assert after["epoch"] == before["epoch"] + 1 and after["global_step"] > before["global_step"]
+    assert Path(out / "model.keras").is_file()

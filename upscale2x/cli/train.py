@@ -1,0 +1,108 @@
+"""`upscale2x train`: train a generator from a folder of images, resumably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from ..nets import PRESETS
+from ..tasks import TASKS
+from .common import err, fail, handles_errors
+
+
+@handles_errors
+def train(
+    data: Annotated[
+        Path, typer.Argument(help="Folder of images (sr8x, see) or pairs (paired: A/ + B/, or AB images).")
+    ],
+    task: Annotated[str, typer.Option(help=f"One of: {', '.join(TASKS)}.")] = "sr8x",
+    out: Annotated[Path | None, typer.Option(help="Run folder: checkpoints, previews, logs, final bundle.")] = None,
+    preset: Annotated[str, typer.Option(help=f"Generator width: {', '.join(PRESETS)}.")] = "small",
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training images.")] = 200,
+    batch: Annotated[int, typer.Option(min=1, help="Images per step (per replica).")] = 4,
+    lr: Annotated[float, typer.Option(help="Adam learning rate (both nets).")] = 2e-4,
+    l1_weight: Annotated[float, typer.Option(help="Weight of the L1 term (pix2pix: 100).")] = 100.0,
+    ndf: Annotated[
+        int, typer.Option(min=1, help="Discriminator base width (pix2pix: 64; 8-16 trains far faster on CPU).")
+    ] = 64,
+    val_fraction: Annotated[float, typer.Option(help="Share of images held out for previews and metrics.")] = 0.05,
+    checkpoint_steps: Annotated[int, typer.Option(min=1, help="Also checkpoint every N steps inside an epoch.")] = 200,
+    input_side: Annotated[str, typer.Option(help="paired AB images: which half is the input (left/right).")] = "left",
+    flip_vertical: Annotated[bool, typer.Option(help="Also flip vertically at random (textures, skies).")] = False,
+    max_images: Annotated[int | None, typer.Option(help="Use at most this many images (quick trials).")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
+    export: Annotated[
+        Path | None, typer.Option(help="Write the bundle of the run's latest checkpoint to this folder and stop.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for data order, augmentation and initial weights.")] = 0,
+    distribute: Annotated[
+        str, typer.Option(help="none, mirrored (all local GPUs) or multiworker (TF_CONFIG).")
+    ] = "none",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Train a pix2pix generator: GAN + L1, checkpoints every epoch, a bundle that `render --model OUT` uses."""
+    if task not in TASKS:
+        raise typer.BadParameter(f"expected one of {', '.join(TASKS)}", param_hint="--task")
+    if preset not in PRESETS:
+        raise typer.BadParameter(f"expected one of {', '.join(PRESETS)}", param_hint="--preset")
+    if out is None:
+        raise fail("--out DIR is required (the run folder)")
+    from ..train.config import TrainConfig
+    from ..train.fit import train as run
+
+    cfg = TrainConfig(
+        data=str(data),
+        task=task,
+        out=str(out),
+        preset=preset,
+        epochs=epochs,
+        batch=batch,
+        lr=lr,
+        l1_weight=l1_weight,
+        ndf=ndf,
+        val_fraction=val_fraction,
+        seed=seed,
+        distribute=distribute,
+        checkpoint_steps=checkpoint_steps,
+        input_side=input_side,
+        flip_vertical=flip_vertical,
+        max_images=max_images,
+    )
+
+    def skipped(path: Path, reason: str) -> None:
+        err.print(f"skipped {path}: {reason}", markup=False)
+
+    columns = (
+        TextColumn("[bold]epoch {task.fields[epoch]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[losses]}"),
+        TextColumn("{task.fields[speed]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, disable=quiet) as bar:
+        job = bar.add_task("train", total=None, epoch="-", losses="", speed="")
+
+        def status(s) -> None:
+            total = s.epochs * s.steps
+            losses = " ".join(f"{k} {v:.3f}" for k, v in s.losses.items())
+            speed = f"{s.images_per_s:.1f} img/s" if s.images_per_s else ""
+            bar.update(
+                job,
+                completed=s.epoch * s.steps + s.step,
+                total=total,
+                epoch=f"{s.epoch + 1}/{s.epochs}",
+                losses=losses,
+                speed=speed,
+            )
+            if s.message and not quiet:
+                bar.console.print(s.message)
+
+        folder = run(cfg, resume=resume, on_status=status, on_skip=skipped, export_to=export)
+    if not quiet:
+        err.print(f"bundle written to {folder}: render with `upscale2x render IMAGE --model {folder}`")

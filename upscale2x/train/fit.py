@@ -1,0 +1,254 @@
+"""The resumable training loop: data per epoch, steps under a tf.distribute strategy, checkpoints, the bundle.
+
+One run lives in one folder: ``train_config.json``, ``checkpoints/``, ``previews/``, ``logs/`` (TensorBoard),
+and at the end the bundle itself (``model.keras`` + ``card.json``), so ``upscale2x render --model DIR`` works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._tf import keras, tf
+from ..bundle import Bundle, Card, save_bundle
+from ..errors import TrainError
+from ..nets import patch_discriminator, unet_generator
+from ..tasks import TASKS
+from .checkpoints import CheckpointStore
+from .config import TrainConfig
+from .data import DataSpec, load_folder, split
+from .evaluate import evaluate
+from .gan import Pix2Pix
+from .pairs import make_pair
+from .previews import Logs, strip, write_preview
+
+SEED_STRIDE = 1 << 32  # per-example seeds: (run seed, epoch * stride + position in the epoch)
+
+
+@dataclass
+class Status:
+    """What the loop reports after every step (for progress bars)."""
+
+    epoch: int  # 0-based epoch in progress
+    epochs: int
+    step: int  # steps done in this epoch
+    steps: int  # steps per epoch
+    losses: dict[str, float] = field(default_factory=dict)
+    images_per_s: float = 0.0
+    message: str = ""  # set on epoch ends: held-out L1, preview written
+
+
+def _strategy(name: str):
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise TrainError("--distribute multiworker needs TF_CONFIG describing the cluster and this worker")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def _is_chief() -> bool:
+    cfg = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+    task = cfg.get("task", {})
+    return task.get("type", "chief") == "chief" or (task.get("type") == "worker" and task.get("index", 0) == 0)
+
+
+def epoch_dataset(images, indices, cfg: TrainConfig, epoch: int, global_batch: int, skip_steps: int):
+    """Batches of (input, target) for one epoch, starting after ``skip_steps`` steps (for resumption)."""
+    order = np.random.default_rng([cfg.seed, epoch]).permutation(indices)
+    n = len(order) // global_batch * global_batch
+    start = skip_steps * global_batch
+    channels = images[0].shape[2]
+
+    def gen():
+        for pos in range(start, n):
+            yield images[order[pos]], np.int64(epoch * SEED_STRIDE + pos)
+
+    sig = (tf.TensorSpec([None, None, channels], tf.uint8), tf.TensorSpec([], tf.int64))
+    ds = tf.data.Dataset.from_generator(gen, output_signature=sig)
+    ds = ds.map(
+        lambda img, pos: make_pair(
+            img, tf.stack([tf.constant(cfg.seed, tf.int64), pos]), cfg.task, True, cfg.flip_vertical
+        ),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    return ds.batch(global_batch, drop_remainder=True).prefetch(2)
+
+
+def held_out_pairs(images, indices, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic (centre crop, no jitter) inputs and targets of the held-out images."""
+    pairs = [make_pair(images[i], tf.constant([cfg.seed, i], tf.int64), cfg.task, False) for i in indices]
+    return np.stack([p[0].numpy() for p in pairs]), np.stack([p[1].numpy() for p in pairs])
+
+
+def _build(cfg: TrainConfig, global_batch: int):
+    spec = TASKS[cfg.task]
+    keras.utils.set_random_seed(cfg.seed)
+    g = unet_generator(
+        base_width=cfg.width,
+        max_width=cfg.max_width,
+        in_channels=spec.in_channels,
+        out_channels=spec.out_channels,
+        zero_output=spec.residual,
+    )
+    d = patch_discriminator(cfg.ndf, in_channels=spec.in_channels, out_channels=spec.out_channels)
+    model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch)
+    g_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
+    d_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
+    g_opt.build(g.trainable_variables)  # optimizer slots exist before a restore fills them
+    d_opt.build(d.trainable_variables)
+    model.compile(g_opt, d_opt)
+    return model
+
+
+def _prepare_run(cfg: TrainConfig, resume: bool, export: bool) -> Path:
+    out = Path(cfg.out)
+    settings = out / "train_config.json"
+    if export:
+        if not (out / "checkpoints" / "latest.json").is_file():
+            raise TrainError(f"{out}: no checkpoint to export")
+        return out
+    if resume:
+        if not settings.is_file():
+            raise TrainError(f"{out}: nothing to resume (no train_config.json)")
+        cfg.check_resumes(TrainConfig.load(settings), out)
+    elif (out / "checkpoints" / "latest.json").exists():
+        raise TrainError(f"{out}: already holds a training run; use --resume to continue it, or another --out")
+    if not out.parent.is_dir():
+        raise TrainError(f"{out}: parent folder {out.parent} does not exist")
+    out.mkdir(exist_ok=True)
+    cfg.save(settings)
+    return out
+
+
+def train(
+    cfg: TrainConfig,
+    resume: bool = False,
+    on_status: Callable[[Status], None] | None = None,
+    on_skip: Callable[[Path, str], None] | None = None,
+    export_to: Path | None = None,
+) -> Path:
+    """Train (or resume) the run ``cfg`` describes; returns the folder holding the finished bundle.
+
+    With ``export_to``, train nothing: write the bundle of the run's latest checkpoint (evaluated on the
+    held-out images) to that folder, while the run itself may go on in another process.
+    Raises DatasetError for bad data and TrainError for bad settings, a run that exists (without ``resume``),
+    or one that cannot be resumed.
+    """
+    out = _prepare_run(cfg, resume, export_to is not None)
+    resume = resume or export_to is not None
+    report = on_status or (lambda s: None)
+    data_spec = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical)
+    images = load_folder(cfg.data, data_spec, on_skip)[: cfg.max_images]
+    train_idx, val_idx = split(len(images), cfg.val_fraction, cfg.seed)
+    strategy = _strategy(cfg.distribute)
+    global_batch = cfg.batch * strategy.num_replicas_in_sync
+    steps = len(train_idx) // global_batch
+    if steps == 0:
+        raise TrainError(f"{cfg.data}: {len(train_idx)} training images cannot fill one batch of {global_batch}")
+    with strategy.scope():
+        model = _build(cfg, global_batch)
+    # Keras layers do not hand their dropout SeedGenerator state to tf.train.Checkpoint; track it explicitly so a
+    # resumed run draws the same dropout masks as an uninterrupted one.
+    rng = [v for v in model.generator.variables + model.discriminator.variables if "seed_generator" in v.path]
+    ckpt = tf.train.Checkpoint(
+        generator=model.generator,
+        discriminator=model.discriminator,
+        g_optimizer=model.g_optimizer,
+        d_optimizer=model.d_optimizer,
+        rng={f"state{i}": v for i, v in enumerate(rng)},
+    )
+    chief = _is_chief()
+    store = CheckpointStore(out / "checkpoints" if chief else Path(tempfile.mkdtemp()) / "ckpt", ckpt)
+    state = {"epoch": 0, "step": 0, "global_step": 0, "train_seconds": 0.0, "history": []}
+    if resume:
+        state.update(store.restore())
+    val_x, val_y = held_out_pairs(images, val_idx, cfg)
+    logs = Logs(out / "logs") if chief and export_to is None else None
+
+    @tf.function
+    def step_fn(batch):
+        per_replica = strategy.run(model.train_step, args=(batch,))
+        return {k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
+
+    def save():
+        store.save({k: state[k] for k in ("epoch", "step", "global_step", "train_seconds", "history")})
+
+    while state["epoch"] < cfg.epochs and export_to is None:
+        epoch = state["epoch"]
+        ds = strategy.experimental_distribute_dataset(
+            epoch_dataset(images, train_idx, cfg, epoch, global_batch, state["step"])
+        )
+        t0, done_here = time.perf_counter(), 0
+        for batch in ds:
+            losses = {k: float(v) for k, v in step_fn(batch).items()}
+            state["step"] += 1
+            state["global_step"] += 1
+            done_here += 1
+            elapsed = time.perf_counter() - t0
+            report(Status(epoch, cfg.epochs, state["step"], steps, losses, done_here * global_batch / elapsed))
+            if logs and state["global_step"] % 10 == 0:
+                logs.scalars(state["global_step"], losses)
+            if state["step"] % cfg.checkpoint_steps == 0 and state["step"] < steps:
+                state["train_seconds"] += time.perf_counter() - t0
+                t0, done_here = time.perf_counter(), 0
+                save()
+        state["train_seconds"] += time.perf_counter() - t0
+        result = evaluate(model, val_x, val_y, cfg.task)
+        state["history"].append({"epoch": epoch + 1, **losses, "val_l1": result.metrics["l1"]})
+        state["epoch"], state["step"] = epoch + 1, 0
+        message = f"epoch {epoch + 1}: held-out L1 {result.metrics['l1']:.4f}"
+        if logs:
+            preview = strip(val_x[:4], result.outputs[:4], val_y[:4])
+            write_preview(out / "previews", epoch + 1, preview)
+            logs.scalars(state["global_step"], {"val_l1": result.metrics["l1"]})
+            logs.image(state["global_step"], "input|output|target", preview)
+        save()
+        report(Status(epoch, cfg.epochs, steps, steps, losses, 0.0, message))
+    metrics = evaluate(model, val_x, val_y, cfg.task).metrics
+    card = Card(
+        task=cfg.task,
+        base_width=cfg.width,
+        preset=cfg.preset,
+        max_width=cfg.max_width,
+        name=out.name,
+        description=f"{cfg.task} model trained with upscale2x train on {Path(cfg.data).name}",
+        training={
+            "data": str(cfg.data),
+            "images": len(images),
+            "train_images": len(train_idx),
+            "held_out": len(val_idx),
+            "epochs": state["epoch"],
+            "steps": state["global_step"],
+            "batch": cfg.batch,
+            "global_batch": global_batch,
+            "lr": cfg.lr,
+            "l1_weight": cfg.l1_weight,
+            "ndf": cfg.ndf,
+            "seed": cfg.seed,
+            "distribute": cfg.distribute,
+            "replicas": strategy.num_replicas_in_sync,
+            "train_seconds": round(state["train_seconds"], 1),
+            "hardware": _hardware(),
+        },
+        metrics={"held_out": len(val_idx), **metrics},
+    )
+    dest = Path(export_to) if export_to is not None else out
+    if chief:
+        save_bundle(Bundle(model.generator, card), dest)
+    return dest
+
+
+def _hardware() -> str:
+    gpus = tf.config.list_physical_devices("GPU")
+    return f"{len(gpus)} GPU(s)" if gpus else f"CPU ({os.cpu_count()} cores, {platform.machine()})"

@@ -1,0 +1,62 @@
+"""Per-example transforms (TensorFlow ops) that turn a stored image into an (input, target) training pair.
+
+Shared shapes: images arrive as uint8 ``[H, W, C]``; pairs leave as float32 in [0, 1]: the task's *raw* input
+(sr8x: 32x32x3, see: 256x256x1, paired: 256x256x3) and the 256x256x3 target. The per-cell transform the
+renderer applies (sr8x's cubic lift) is applied by the GAN, not here, exactly as at render time.
+"""
+
+from __future__ import annotations
+
+from .. import preprocess
+from .._tf import tf
+from .data import CROP, SCALE_RANGE
+
+PAIRED_RESIZE = 286  # pix2pix: resize to 286x286, random crop 256
+
+
+def _seeds(seed, n: int):
+    return tf.unstack(tf.random.experimental.stateless_split(seed, n))
+
+
+def _scale_crop(img, seed, train: bool):
+    """Resize so the shorter side is 100-130 % of 256 (100 % held out), crop 256 (centre when held out)."""
+    s_scale, s_crop = _seeds(seed, 2)
+    h, w = tf.shape(img)[0], tf.shape(img)[1]
+    f = tf.random.stateless_uniform([], s_scale, *SCALE_RANGE) if train else tf.constant(1.0)
+    short = tf.cast(tf.minimum(h, w), tf.float32)
+    size = tf.cast(tf.math.ceil(tf.cast(tf.stack([h, w]), tf.float32) * CROP * f / short), tf.int32)
+    size = tf.maximum(size, CROP)
+    x = tf.image.resize(img, size, method="bilinear", antialias=True)  # antialias: a proper downscale filter
+    x = tf.clip_by_value(x, 0.0, 1.0)
+    if train:
+        return tf.image.stateless_random_crop(x, [CROP, CROP, tf.shape(img)[2]], s_crop)
+    top, left = (size[0] - CROP) // 2, (size[1] - CROP) // 2
+    return x[top : top + CROP, left : left + CROP]
+
+
+def _flips(x, seed, vertical: bool):
+    s_h, s_v = _seeds(seed, 2)
+    x = tf.image.stateless_random_flip_left_right(x, s_h)
+    return tf.image.stateless_random_flip_up_down(x, s_v) if vertical else x
+
+
+def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = False):
+    """(input, target) for one stored uint8 image (paired data: 6 channels, input first)."""
+    s_crop, s_flip, s_jit = _seeds(seed, 3)
+    img = tf.image.convert_image_dtype(img, tf.float32)
+    if task == "paired":
+        if train:
+            img = tf.image.resize(img, [PAIRED_RESIZE, PAIRED_RESIZE])
+            img = tf.image.stateless_random_crop(img, [CROP, CROP, 6], s_crop)
+            img = tf.image.stateless_random_flip_left_right(img, s_flip)
+        else:
+            img = tf.image.resize(img, [CROP, CROP])
+        img = tf.clip_by_value(img, 0.0, 1.0)
+        return img[..., :3], img[..., 3:]
+    target = _scale_crop(img, s_crop, train)
+    if train:
+        target = _flips(target, s_flip, vertical=flip_vertical)
+    if task == "sr8x":
+        return preprocess.sr8x_degrade(target), target
+    inp = preprocess.see_abstract(target)
+    return (preprocess.see_jitter(inp, s_jit) if train else inp), target

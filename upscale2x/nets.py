@@ -155,28 +155,37 @@ def patch_discriminator(ndf: int = 64, *, in_channels: int = 3, out_channels: in
 def with_dropout_noise(model, seed: int):
     """A copy of generator ``model`` whose dropout stays on at inference, with masks fixed by ``seed``.
 
-    pix2pix's only noise source is dropout. Here each dropout layer draws one stateless mask per ``seed``
-    (the same for every cell and call), so a seed picks a variant, the same seed gives the same pixels, and
-    tiles of one image share one variant (no seams). BatchNorm keeps its moving statistics.
+    pix2pix's only noise source is dropout. Here each dropout layer draws one stateless mask per seed (the same
+    for every cell and call), so a seed picks a variant, the same seed gives the same pixels, and the tiles of
+    one image share one variant (no seams). BatchNorm keeps its moving statistics. The seed lives in a variable:
+    :func:`set_noise_seed` changes it without rebuilding or re-tracing anything.
     """
     from ._tf import keras, tf
 
+    seed_var = tf.Variable([seed, 0], dtype=tf.int64, trainable=False, name="noise_seed")
+
     class SeededDropout(keras.layers.Layer):
-        def __init__(self, rate: float, layer_seed: tuple[int, int], **kwargs):
+        def __init__(self, rate: float, index: int, **kwargs):
             super().__init__(**kwargs)
-            self.rate, self.layer_seed = rate, layer_seed
+            self.rate, self.index = rate, index
 
         def call(self, x, training=None):
-            keep = tf.random.stateless_uniform(tf.shape(x)[1:], self.layer_seed) >= self.rate
+            keep = tf.random.stateless_uniform(tf.shape(x)[1:], seed_var + [0, self.index]) >= self.rate
             return x * tf.cast(keep, x.dtype) / (1.0 - self.rate)
 
     counter = iter(range(1000))
 
     def clone(layer):
         if isinstance(layer, keras.layers.Dropout):
-            return SeededDropout(layer.rate, (seed, next(counter)), name=layer.name)
+            return SeededDropout(layer.rate, next(counter), name=layer.name)
         return layer.__class__.from_config(layer.get_config())
 
     noisy = keras.models.clone_model(model, clone_function=clone)
     noisy.set_weights(model.get_weights())
+    noisy.noise_seed = seed_var
     return noisy
+
+
+def set_noise_seed(noisy_model, seed: int) -> None:
+    """Pick another variant of a model made by :func:`with_dropout_noise`."""
+    noisy_model.noise_seed.assign([seed, 0])

@@ -74,7 +74,14 @@ class Stage:
             a = tf.clip_by_value(tf.image.resize(a, size, method="bicubic"), 0.0, 1.0)
             return tf.concat([y, a], axis=-1)
 
-        return lambda batch: run(tf.convert_to_tensor(batch, tf.float32)).numpy()
+        def call(batch: np.ndarray) -> np.ndarray:
+            # Pad a short last batch to the full size: one traced shape, no re-tracing halfway through a render.
+            n = len(batch)
+            if self.tiles and n < self.batch:
+                batch = np.concatenate([batch, np.zeros((self.batch - n, *batch.shape[1:]), batch.dtype)])
+            return run(tf.convert_to_tensor(batch, tf.float32)).numpy()[:n]
+
+        return call
 
     def cells(self, height: int, width: int) -> int:
         """Model calls' worth of cells for an input of this size (1 when untiled)."""

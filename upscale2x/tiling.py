@@ -123,6 +123,52 @@ def _batches(rows: int, cols: int, batch: int) -> Iterator[list[tuple[int, int]]
         yield cells[i : i + batch]
 
 
+def _classes(weights: list[np.ndarray]) -> list[int]:
+    """Index of each weight vector among the distinct ones (interior cells share theirs)."""
+    seen: dict[bytes, int] = {}
+    return [seen.setdefault(w.tobytes(), len(seen)) for w in weights]
+
+
+class _Band:
+    """The strip of output rows that cells may still add to; finished rows leave through ``emit``.
+
+    Weights are a product of per-axis weights over a full grid of cells, so their sum is too:
+    (sum over rows) x (sum over columns). Only the row sums are kept per band.
+    """
+
+    def __init__(self, height: int, width: int, channels: int, colsum: np.ndarray, emit: Sink, keep: tuple[int, int]):
+        self.acc = np.zeros((height, width, channels), np.float32)
+        self.rowsum = np.zeros(height, np.float32)
+        self.colsum = colsum[None, :, None]
+        self.emit, (self.rows_left, self.cols) = emit, keep
+        self.top, self.row = 0, -1
+
+    def slide_to(self, top: int) -> None:
+        """Emit output rows [self.top, top) (cropped to the image) and move the band down."""
+        n = top - self.top
+        if n <= 0:
+            return
+        keep = min(n, self.rows_left)
+        if keep > 0:
+            rows = self.acc[:keep, : self.cols] / np.maximum(
+                self.rowsum[:keep, None, None] * self.colsum[:, : self.cols], 1e-12
+            )
+            self.emit(rows)
+            self.rows_left -= keep
+        self.acc[:-n], self.rowsum[:-n] = self.acc[n:].copy(), self.rowsum[n:].copy()
+        self.acc[-n:], self.rowsum[-n:] = 0.0, 0.0
+        self.top = top
+
+    def add(self, row: int, y0: int, x0: int, wy: np.ndarray, w2: np.ndarray, cell: np.ndarray) -> None:
+        """Add a weighted output cell whose top-left corner is at output (y0, x0)."""
+        self.slide_to(y0)
+        r0, h, w = y0 - self.top, cell.shape[0], cell.shape[1]
+        if row != self.row:  # first cell of a new row of cells: its row weights join the sum once
+            self.rowsum[r0 : r0 + h] += wy
+            self.row = row
+        self.acc[r0 : r0 + h, x0 : x0 + w] += w2 * cell
+
+
 def tile_apply(
     image: np.ndarray, fn: CellFn, spec: TileSpec, sink: Sink | None = None, on_progress: Progress | None = None
 ) -> np.ndarray | None:
@@ -140,43 +186,28 @@ def tile_apply(
     ys, xs = cell_starts(img.shape[0], c, spec.overlap), cell_starts(img.shape[1], c, spec.overlap)
     wy = [axis_weights(ys, k, c, s, spec.overlap) for k in range(len(ys))]
     wx = [axis_weights(xs, j, c, s, spec.overlap) for j in range(len(xs))]
-    out_w, out_h0, out_w0 = img.shape[1] * s, h0 * s, w0 * s
+    cy, cx = _classes(wy), _classes(wx)
+    w2_cache: dict[tuple[int, int], np.ndarray] = {}
+    colsum = np.zeros(img.shape[1] * s, np.float32)
+    for j, x in enumerate(xs):
+        colsum[x * s : x * s + oc] += wx[j]
     total, done = len(ys) * len(xs), 0
     parts: list[np.ndarray] = []
-    emit = sink or parts.append
-    state = {"acc": None, "wsum": np.zeros((oc, out_w, 1), np.float32), "top": 0, "emitted": 0}
-
-    def flush(upto: int) -> None:
-        """Emit output rows [top, upto) (cropped to the image) and slide the band down."""
-        n = upto - state["top"]
-        if n <= 0:
-            return
-        acc, wsum = state["acc"], state["wsum"]
-        rows = acc[:n] / np.maximum(wsum[:n], 1e-12)
-        keep = min(n, out_h0 - state["emitted"])
-        if keep > 0:
-            emit(np.ascontiguousarray(rows[:keep, :out_w0]))
-            state["emitted"] += keep
-        acc[:-n], wsum[:-n] = acc[n:].copy(), wsum[n:].copy()
-        acc[-n:], wsum[-n:] = 0.0, 0.0
-        state["top"] = upto
-
+    band: _Band | None = None
     for group in _batches(len(ys), len(xs), spec.batch):
         batch = np.stack([img[ys[k] : ys[k] + c, xs[j] : xs[j] + c] for k, j in group])
         result = np.asarray(fn(batch), np.float32)
         if result.ndim != 4 or result.shape[:3] != (len(group), oc, oc):
             raise TileError(f"the model returned shape {result.shape}, expected ({len(group)}, {oc}, {oc}, C)")
-        if state["acc"] is None:
-            state["acc"] = np.zeros((oc, out_w, result.shape[3]), np.float32)
+        if band is None:
+            band = _Band(oc, colsum.size, result.shape[3], colsum, sink or parts.append, (h0 * s, w0 * s))
         for (k, j), cell_out in zip(group, result, strict=True):
-            flush(ys[k] * s)
-            r0 = ys[k] * s - state["top"]
-            x0 = xs[j] * s
-            w2 = wy[k][:, None, None] * wx[j][None, :, None]
-            state["acc"][r0 : r0 + oc, x0 : x0 + oc] += w2 * cell_out
-            state["wsum"][r0 : r0 + oc, x0 : x0 + oc] += w2
+            key = (cy[k], cx[j])
+            if key not in w2_cache:
+                w2_cache[key] = wy[k][:, None, None] * wx[j][None, :, None]
+            band.add(k, ys[k] * s, xs[j] * s, wy[k], w2_cache[key], cell_out)
         done += len(group)
         if on_progress:
             on_progress(done, total)
-    flush(state["top"] + oc)
+    band.slide_to(band.top + oc)
     return None if sink else np.concatenate(parts, axis=0)

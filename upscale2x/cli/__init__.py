@@ -6,6 +6,7 @@ import typer
 
 from . import info as _info
 from . import render as _render
+from . import series as _series
 from . import train as _train
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.command("render")(_render.render)
 app.command("train")(_train.train)
+app.command("series")(_series.series)
 app.command("info")(_info.info)
 app.command("models")(_info.models)
 

@@ -1,0 +1,180 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from upscale2x.cli import app
+from upscale2x.errors import SeriesError
+from upscale2x.imageio import read_image
+from upscale2x.series import Series, plan
+from upscale2x.series_spec import load_spec, print_pixels
+
+runner = CliRunner()
+
+SPEC = """
+[series]
+name = "t"
+model = "{see}"
+upscaler = "{sr}"
+candidates = 2
+seed = 5
+
+[sources]
+images = ["src/*.png"]
+generated = 1
+generator = "{gen}"
+size = 32
+
+[variation]
+shift = 2
+rotate = 3.0
+contrast = 0.1
+
+[sheet]
+columns = 3
+thumb = 32
+
+[print]
+size = "{size}"
+dpi = {dpi}
+format = "tiff"
+bits = 16
+"""
+
+
+@pytest.fixture
+def spec_file(tmp_path, tiny_bundles):
+    def make(gen="blobs", size="1x0.5in", dpi=100, extra=""):
+        (tmp_path / "src").mkdir(exist_ok=True)
+        rng = np.random.default_rng(0)
+        Image.fromarray((rng.random((24, 30, 3)) * 255).astype(np.uint8)).save(tmp_path / "src" / "a.png")
+        text = SPEC.format(see=tiny_bundles["see"], sr=tiny_bundles["sr8x"], gen=gen, size=size, dpi=dpi) + extra
+        p = tmp_path / "s.toml"
+        p.write_text(text)
+        return p
+
+    return make
+
+
+def _series(*args):
+    return runner.invoke(app, ["series", *map(str, args), "--quiet"])
+
+
+def test_end_to_end_sheet_manifest_picks_and_rerun(tmp_path, spec_file):
+    spec = spec_file()
+    out = tmp_path / "out"
+    r = _series(spec, "--out", out)
+    assert r.exit_code == 0, r.output
+    cands = sorted((out / "candidates").iterdir())
+    assert len(cands) == 4  # (1 image + 1 generated) x 2 candidates
+    assert Image.open(cands[0]).size == (30, 24)  # a see model keeps the size
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [c["id"] for c in manifest["candidates"]] == [0, 1, 2, 3]
+    assert manifest["candidates"][2]["source"] == "generated:blobs:0"
+    assert {"seed", "shift", "rotate", "contrast"} <= set(manifest["candidates"][0])
+    sheet = Image.open(out / "sheets" / "t_sheet_001.png")
+    assert sheet.size == (3 * 32, 2 * (32 + 16))
+    stamps = {p: p.stat().st_mtime_ns for p in cands}
+    r = _series(spec, "--out", out)
+    assert r.exit_code == 0
+    assert {p: p.stat().st_mtime_ns for p in cands} == stamps  # nothing re-rendered
+    r = _series(spec, "--out", out, "--pick", "1,3")
+    assert r.exit_code == 0, r.output
+    picks = sorted((out / "picks").iterdir())
+    assert [p.name for p in picks] == ["t_0001_100x50.tiff", "t_0003_100x50.tiff"]
+    pic = read_image(picks[0])
+    assert pic.size == (50, 100) and pic.info.bits == 16 and pic.info.dpi == (100, 100)
+
+
+def test_same_seed_same_pixels_and_seeds_differ(tmp_path, spec_file):
+    spec = load_spec(spec_file())
+    a, b = Series(spec, tmp_path / "a"), Series(spec, tmp_path / "b")
+    a.render_candidates()
+    b.render_candidates()
+    for cid in range(4):
+        np.testing.assert_array_equal(
+            np.asarray(Image.open(a.candidate_path(cid))), np.asarray(Image.open(b.candidate_path(cid)))
+        )
+    # Two seeds of one source get different dropout masks (checked after the first dropout layer: an untrained
+    # tiny model's final outputs are all within 1e-3 of mid-grey); the same seed gives the same masks.
+    from upscale2x._tf import keras
+
+    c0, c1 = a.candidates[:2]
+    assert c0.source == c1.source and c0.seed != c1.seed
+    src = np.random.default_rng(1).random((1, 256, 256, 1)).astype(np.float32)
+
+    def after_dropout(cand):
+        model = a.stage(spec.model, cand).bundle.model
+        return np.asarray(keras.Model(model.inputs, model.get_layer("up1_drop").output)(src))
+
+    y0, y1 = after_dropout(c0), after_dropout(c1)
+    assert np.abs(y0 - y1).max() > 1e-3
+    np.testing.assert_array_equal(after_dropout(c0), y0)
+
+
+def test_shards_cover_the_series_exactly_once(tmp_path, spec_file):
+    spec = load_spec(spec_file())
+    done = []
+    for k in (1, 2):
+        s = Series(spec, tmp_path / "o", (k, 2))
+        done.append({p.name for p in s.render_candidates().rendered})
+    assert done[0].isdisjoint(done[1])
+    assert done[0] | done[1] == {f"t_{i:04d}.png" for i in range(len(plan(spec)))}
+
+
+@pytest.mark.parametrize(
+    ("size", "dpi", "pixels"),
+    [("50x50cm", 300, (5906, 5906)), ("8x10in", 300, (2400, 3000)), ("297x420mm", 150, (1754, 2480))],
+)
+def test_print_size_to_pixels(size, dpi, pixels):
+    assert print_pixels(size, dpi) == pixels
+
+
+def test_pick_needing_two_upscaler_stages(tmp_path, spec_file):
+    # 24x30 candidate -> 1.2x1.0in at 400 dpi = 480x400 px: two 8x stages, then cover-crop to exactly 480x400.
+    spec = load_spec(spec_file(size="1.2x1in", dpi=400))
+    s = Series(spec, tmp_path / "o")
+    s.render_picks([0])
+    pic = read_image(s.pick_path(0, (480, 400)))
+    assert pic.size == (400, 480) and pic.info.dpi == (400, 400)
+
+
+def test_a_bad_source_is_reported_at_the_end(tmp_path, spec_file):
+    spec = spec_file()
+    (tmp_path / "src" / "b.png").write_text("broken")
+    r = _series(spec, "--out", tmp_path / "o")
+    assert r.exit_code == 1
+    assert "b.png: not an image" in r.output and "1 source(s) failed" in r.output
+    assert len(list((tmp_path / "o" / "candidates").iterdir())) == 4  # the good sources were all rendered
+
+
+@pytest.mark.parametrize(
+    ("extra", "kw", "message"),
+    [
+        ("\n[series2]\nx = 1\n", {}, "unknown section [series2]"),
+        ("", {"size": "0x10cm"}, "each side must be 1..65536"),
+        ("", {"size": "ten by ten"}, "is not like 50x50cm"),
+        ("", {"size": "1000x1000cm", "dpi": 300}, "each side must be 1..65536"),
+    ],
+)
+def test_bad_specs(spec_file, extra, kw, message):
+    with pytest.raises(SeriesError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_spec(spec_file(extra=extra, **kw))
+
+
+def test_unknown_field_and_missing_model(tmp_path, spec_file):
+    p = spec_file()
+    p.write_text(p.read_text().replace("shift = 2", "shfit = 2"))
+    with pytest.raises(SeriesError, match=r"\[variation\]: unknown field 'shfit'"):
+        load_spec(p)
+    p = spec_file()
+    r = _series(p, "--out", tmp_path / "o", "--model", str(tmp_path / "nope"))
+    assert r.exit_code == 1 and "model" in r.output and "nope: no such model folder" in r.output
+    r = _series(p, "--out", tmp_path / "o", "--pick", "99")
+    assert r.exit_code == 1 and "no candidate 99" in r.output
+    shutil.rmtree(tmp_path / "src")
+    with pytest.raises(SeriesError, match=r"src/\*\.png: no such image, folder or matching files"):
+        load_spec(p)

@@ -1,0 +1,69 @@
+"""`upscale2x series`: candidates and contact sheets of a print series, then full-size renders of the picks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import SeriesError
+from .common import err, handles_errors, progress_bar
+
+
+def _ids(text: str) -> list[int]:
+    """'3,17,40-42' -> [3, 17, 40, 41, 42]."""
+    ids: list[int] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            raise typer.BadParameter(f"expected ids like 3,17,40-42, got {part!r}", param_hint="--pick")
+        ids += list(range(int(m[1]), int(m[2] or m[1]) + 1))
+    return ids
+
+
+def _shard(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not m:
+        raise typer.BadParameter(f"expected K/N like 1/4, got {text!r}", param_hint="--shard")
+    return int(m[1]), int(m[2])
+
+
+@handles_errors
+def series(
+    spec: Annotated[Path, typer.Argument(help="Series spec (TOML); see README and examples/series.toml.")],
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: the spec's name beside the spec).")] = None,
+    pick: Annotated[str | None, typer.Option(help="Render these candidates at print size: 3,17,40-42.")] = None,
+    model: Annotated[str | None, typer.Option(help="Override [series] model.")] = None,
+    upscaler: Annotated[str | None, typer.Option(help="Override [series] upscaler.")] = None,
+    candidates: Annotated[int | None, typer.Option(help="Override [series] candidates per source.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override [series] seed.")] = None,
+    print_size: Annotated[str | None, typer.Option(help="Override [print] size, e.g. 50x50cm or 8x10in.")] = None,
+    dpi: Annotated[int | None, typer.Option(help="Override [print] dpi.")] = None,
+    shard: Annotated[str, typer.Option(help="Do part K of N of the work (job arrays): 1/4, 2/4, ...")] = "1/1",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Batch-generate a print series: seeded candidates, contact sheets + manifest, then full renders of picks."""
+    from dataclasses import replace
+
+    from ..series import Series
+    from ..series_spec import check, load_spec
+
+    s = load_spec(spec, model=model, upscaler=upscaler, candidates=candidates, seed=seed)
+    if print_size or dpi:
+        s = replace(s, print=replace(s.print, size=print_size or s.print.size, dpi=dpi or s.print.dpi))
+        check(s, spec)
+    run = Series(s, out or spec.resolve().parent / s.name, _shard(shard))
+    run.out.mkdir(parents=True, exist_ok=True)
+    with progress_bar(quiet, "picks" if pick else "candidates") as update:
+        if pick:
+            result = run.render_picks(_ids(pick), update)
+        else:
+            result = run.render_candidates(update)
+    if not quiet:
+        err.print(f"{len(result.rendered)} rendered, {result.skipped} already there, in {run.out}")
+    if result.failures:
+        for line in result.failures:
+            err.print(f"[bold red]error:[/] {line}", soft_wrap=True)
+        raise SeriesError(f"{len(result.failures)} source(s) failed; the rest of the series was rendered")

@@ -1,0 +1,262 @@
+"""Print series: many seeded candidates, contact sheets to pick from, full-size renders of the picks.
+
+Everything a candidate is (source, seed, jitter, chain) is in ``manifest.json``; the same seed gives the same
+pixels. Runs are resumable (existing outputs are skipped, writes are atomic), a bad source is reported at the
+end without stopping the others, and ``shard=(k, n)`` splits the work deterministically across machines.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .bundle import Bundle, load_bundle, resolve_bundle
+from .errors import SeriesError, Upscale2xError
+from .imageio import read_image
+from .imagewrite import ImageWriter, write_image
+from .pipeline import Stage
+from .render import area_resize
+from .series_spec import SeriesSpec, extension, print_pixels, source_files
+from .sheet import contact_sheet
+from .starts import generate
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate: a source and the seeded variation applied to it."""
+
+    id: int
+    source: str  # an image path, or generated:KIND:N
+    seed: int  # dropout masks and jitter
+    shift: tuple[int, int]  # (dy, dx) pixels
+    rotate: float  # degrees
+    contrast: float  # factor around the mean
+
+
+@dataclass
+class SeriesResult:
+    rendered: list[Path] = field(default_factory=list)
+    skipped: int = 0  # outputs that already existed
+    failures: list[str] = field(default_factory=list)  # one line per bad source
+
+
+def plan(spec: SeriesSpec) -> list[Candidate]:
+    """Every candidate of the series, in id order (independent of sharding)."""
+    sources = [str(p) for p in source_files(spec)]
+    sources += [f"generated:{spec.sources.generator}:{i}" for i in range(spec.sources.generated)]
+    v, out = spec.variation, []
+    for s_idx, source in enumerate(sources):
+        for k in range(spec.candidates):
+            cid = s_idx * spec.candidates + k
+            seed = int(np.random.default_rng([spec.seed, s_idx, k]).integers(0, 2**31 - 1))
+            rng = np.random.default_rng(seed)
+            shift = tuple(int(x) for x in rng.integers(-v.shift, v.shift + 1, 2))
+            rot = round(float(rng.uniform(-v.rotate, v.rotate)), 3)
+            con = round(float(rng.uniform(1 - v.contrast, 1 + v.contrast)), 4)
+            out.append(Candidate(cid, source, seed, shift, rot, con))
+    return out
+
+
+def in_shard(cid: int, shard: tuple[int, int]) -> bool:
+    k, n = shard
+    return cid % n == k - 1
+
+
+def source_image(spec: SeriesSpec, cand: Candidate) -> np.ndarray:
+    """The candidate's source, float RGB (alpha dropped). Raises ImageReadError for a bad file."""
+    if cand.source.startswith("generated:"):
+        _, kind, n = cand.source.split(":")
+        return generate(kind, spec.sources.size, int(np.random.default_rng([spec.seed, 7, int(n)]).integers(2**31)))
+    return read_image(cand.source).rgb
+
+
+def jitter(img: np.ndarray, cand: Candidate) -> np.ndarray:
+    """Shift, rotate (about the centre, reflecting at the border) and change contrast, deterministically."""
+    from skimage.transform import AffineTransform, warp
+
+    h, w = img.shape[:2]
+    centre = np.array([w / 2, h / 2])
+    t = AffineTransform(translation=-centre)
+    t = t + AffineTransform(rotation=math.radians(cand.rotate)) + AffineTransform(translation=centre)
+    t = t + AffineTransform(translation=(cand.shift[1], cand.shift[0]))
+    out = warp(img, t.inverse, mode="reflect", order=3, preserve_range=True).astype(np.float32)
+    mean = out.mean()
+    return np.clip((out - mean) * cand.contrast + mean, 0, 1).astype(np.float32)
+
+
+class Series:
+    """Runs one spec into ``out``."""
+
+    def __init__(self, spec: SeriesSpec, out: Path, shard: tuple[int, int] = (1, 1)):
+        k, n = shard
+        if not (n >= 1 and 1 <= k <= n):
+            raise SeriesError(f"--shard must be K/N with 1 <= K <= N, got {k}/{n}")
+        self.spec, self.out, self.shard = spec, Path(out), shard
+        self.candidates = plan(spec)
+        self._bundles: dict[str, Bundle] = {}
+        self._stages: dict[str, Stage] = {}
+
+    def bundle(self, name: str) -> Bundle:
+        if name not in self._bundles:
+            try:
+                self._bundles[name] = load_bundle(resolve_bundle(name))
+            except Upscale2xError as e:
+                raise SeriesError(f"model {name!r}: {e}") from None
+        return self._bundles[name]
+
+    def stage(self, name: str, cand: Candidate | None) -> Stage:
+        """The stage of bundle ``name``, set to this candidate's dropout noise (when the spec keeps dropout on).
+
+        One stage per model for the whole series: the noise seed is a variable, so nothing is re-traced.
+        """
+        if name not in self._stages:
+            b = self.bundle(name)
+            if self.spec.variation.dropout and name == self.spec.model:
+                from .nets import with_dropout_noise
+
+                b = Bundle(with_dropout_noise(b.model, cand.seed), b.card, b.path)
+            self._stages[name] = Stage(b)
+        st = self._stages[name]
+        if hasattr(st.bundle.model, "noise_seed"):
+            from .nets import set_noise_seed
+
+            set_noise_seed(st.bundle.model, cand.seed if cand else 0)
+        return st
+
+    def write_manifest(self) -> Path:
+        s = self.spec
+        data = {
+            "name": s.name,
+            "model": s.model,
+            "upscaler": s.upscaler,
+            "seed": s.seed,
+            "variation": asdict(s.variation),
+            "print": asdict(s.print),
+            "candidates": [asdict(c) for c in self.candidates],
+        }
+        path = self.out / "manifest.json"
+        tmp = path.with_name(f".manifest.json.{os.getpid()}.part")
+        tmp.write_text(json.dumps(data, indent=1) + "\n")
+        os.replace(tmp, path)
+        return path
+
+    def candidate_path(self, cid: int) -> Path:
+        return self.out / "candidates" / f"{self.spec.name}_{cid:04d}.png"
+
+    def render_candidates(self, on_progress: Progress | None = None) -> SeriesResult:
+        """Render this shard's missing previews (the chain's first stage), then the manifest and contact sheets."""
+        self.bundle(self.spec.model)  # a missing model is an error before any work
+        (self.out / "candidates").mkdir(parents=True, exist_ok=True)
+        mine = [c for c in self.candidates if in_shard(c.id, self.shard)]
+        result, bad_sources = SeriesResult(), {}
+        for i, cand in enumerate(mine):
+            path = self.candidate_path(cand.id)
+            if path.exists():
+                result.skipped += 1
+            elif cand.source in bad_sources:
+                pass
+            else:
+                try:
+                    img = jitter(source_image(self.spec, cand), cand)
+                except Upscale2xError as e:
+                    bad_sources[cand.source] = str(e)
+                    continue
+                write_image(path, self.stage(self.spec.model, cand).run(img), overwrite=True)
+                result.rendered.append(path)
+            if on_progress:
+                on_progress(i + 1, len(mine), f"candidate {cand.id}")
+        result.failures = [f"{msg} (skipped its candidates)" for msg in bad_sources.values()]
+        self.write_manifest()
+        self.write_sheets()
+        return result
+
+    def write_sheets(self) -> list[Path]:
+        """Contact sheets of every candidate rendered so far (by any shard)."""
+        sh = self.spec.sheet
+        done = [(c.id, self.candidate_path(c.id)) for c in self.candidates if self.candidate_path(c.id).exists()]
+        (self.out / "sheets").mkdir(parents=True, exist_ok=True)
+        paths = []
+        for n in range(0, len(done), sh.per_sheet):
+            items = [(cid, read_image(p).rgb) for cid, p in done[n : n + sh.per_sheet]]
+            path = self.out / "sheets" / f"{self.spec.name}_sheet_{n // sh.per_sheet + 1:03d}.png"
+            paths.append(write_image(path, contact_sheet(items, sh.columns, sh.thumb), overwrite=True))
+        return paths
+
+    def pick_path(self, cid: int, size: tuple[int, int]) -> Path:
+        return self.out / "picks" / f"{self.spec.name}_{cid:04d}_{size[0]}x{size[1]}{extension(self.spec)}"
+
+    def render_picks(self, ids: list[int], on_progress: Progress | None = None) -> SeriesResult:
+        """Full-size renders of the picked candidates at the spec's print size and DPI."""
+        by_id = {c.id: c for c in self.candidates}
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise SeriesError(f"--pick: no candidate {unknown[0]} (ids are 0..{len(self.candidates) - 1})")
+        p = self.spec.print
+        size = print_pixels(p.size, p.dpi)
+        (self.out / "picks").mkdir(parents=True, exist_ok=True)
+        result = SeriesResult()
+        mine = [by_id[i] for i in ids if in_shard(i, self.shard)]
+        for n, cand in enumerate(mine):
+            path = self.pick_path(cand.id, size)
+            if path.exists():
+                result.skipped += 1
+                continue
+            try:
+                img = jitter(source_image(self.spec, cand), cand)
+            except Upscale2xError as e:
+                result.failures.append(str(e))
+                continue
+            first = self.stage(self.spec.model, cand).run(img)
+            note = f"pick {cand.id}: cells"
+            self._render_to_size(first, size, path, lambda d, t, note=note: on_progress and on_progress(d, t, note))
+            result.rendered.append(path)
+            if on_progress:
+                on_progress(n + 1, len(mine), f"pick {cand.id} done")
+        return result
+
+    def _render_to_size(self, image: np.ndarray, size: tuple[int, int], path: Path, progress) -> None:
+        """Upscale ``image`` with as many 8x stages as ``size`` needs, cover-crop to it exactly, stream to ``path``.
+
+        Stages before the last run in memory; the last one's input is first area-resized so that its output
+        just covers the print, and its rows stream (cropped) into the writer: memory stays at a few bands.
+        """
+        w, h = size
+        f = max(w / image.shape[1], h / image.shape[0])  # cover: the print is filled, the excess cropped
+        cover = (max(h, math.ceil(image.shape[0] * f - 1e-6)), max(w, math.ceil(image.shape[1] * f - 1e-6)))
+        stages = math.ceil(math.log(f, 8) - 1e-9) if f > 1 else 0
+        up = self.stage(self.spec.upscaler, None) if stages else None
+        if up is not None and up.scale != 8:
+            raise SeriesError(f"upscaler {self.spec.upscaler!r} is a x{up.scale} model; it must be an 8x (sr8x) model")
+        for _ in range(max(0, stages - 1)):
+            image = up.run(image)
+        g = 8 if stages else 1
+        image = area_resize(image, math.ceil(cover[0] / g), math.ceil(cover[1] / g))
+        top, left = (image.shape[0] * g - h) // 2, (image.shape[1] * g - w) // 2
+        p = self.spec.print
+        with ImageWriter(path, h, w, 3, bits=p.bits, fmt=p.format, dpi=(p.dpi, p.dpi)) as writer:
+            sink = _CropSink(writer.write, top, left, h, w)
+            if up is not None:
+                up.run(image, sink, progress)
+            else:
+                sink(image)
+
+
+class _CropSink:
+    """Pass on only rows [top, top+h) and columns [left, left+w) of a stream of row bands."""
+
+    def __init__(self, emit, top: int, left: int, h: int, w: int):
+        self.emit, self.top, self.left, self.h, self.w, self.row = emit, top, left, h, w, 0
+
+    def __call__(self, rows: np.ndarray) -> None:
+        a, b = max(self.top, self.row), min(self.top + self.h, self.row + len(rows))
+        if a < b:
+            self.emit(rows[a - self.row : b - self.row, self.left : self.left + self.w])
+        self.row += len(rows)

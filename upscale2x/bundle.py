@@ -204,9 +204,8 @@ def resolve_bundle(name_or_path: str | Path) -> Path:
 
 
 def default_bundle(task: str) -> Path:
-    """The shipped bundle to use for ``task`` (the one marked default in its card, else the first)."""
-    candidates = [(n, c) for n, c in list_bundles() if c.task == task]
+    """The shipped bundle for ``task``: the one named after the task (``models/sr8x``), else the first of its task."""
+    candidates = [n for n, c in list_bundles() if c.task == task]
     if not candidates:
         raise ModelError(f"{models_dir()}: no shipped model for task {task}; pass --model PATH")
-    marked = [n for n, c in candidates if c.training.get("default")]
-    return models_dir() / (marked[0] if marked else candidates[0][0])
+    return models_dir() / (task if task in candidates else candidates[0])

@@ -54,7 +54,7 @@ def models() -> None:
         return
     for name, card in found:
         s = card.spec
-        default = " (default)" if card.training.get("default") else ""
+        default = " (default)" if name == card.task else ""
         out.print(
             f"{name}{default}: task {card.task}, x{s.scale}, {s.in_cell}->{s.out_cell} px cells, "
             f"{card.preset or 'w' + str(card.base_width)}, {card.parameters:,} parameters, "

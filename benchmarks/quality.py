@@ -1,0 +1,67 @@
+"""sr8x quality against bicubic: PSNR, SSIM and sharpness on held-out photos, tiled and untiled.
+
+    python benchmarks/quality.py [FOLDER] [--model NAME|PATH] [--json]
+
+Each photo (cropped to a multiple of 8) is area-downscaled 8x, then brought back by bicubic, by the model
+through the tiler, and by the model on the whole image (--no-tiles). Without FOLDER the held-out set is the
+colour photos inside scikit-image (astronaut, chelsea, coffee, rocket, immunohistochemistry), which no shipped
+model was trained on. Sharpness is the mean Sobel gradient of the luma; the ratio is model over bicubic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from _common import bundle, heldout_photos, images_in
+
+from upscale2x import preprocess
+from upscale2x.metrics import compare, psnr
+from upscale2x.pipeline import MAX_UNTILED_PIXELS, Stage
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", nargs="?", type=Path, help="held-out photos (default: scikit-image's)")
+    ap.add_argument("--model", default=None, help="sr8x bundle name or folder (default: shipped sr8x), or 'tiny'")
+    ap.add_argument("--json", action="store_true", help="print one JSON line of the mean metrics at the end")
+    a = ap.parse_args()
+    photos = images_in(a.folder) if a.folder else heldout_photos()
+    b = bundle(a.model)
+    tiled, whole = Stage(b), Stage(b, tiles=False)
+    outs, bics, tgts, untiled = [], [], [], []
+    for name, img in photos.items():
+        h, w = img.shape[0] // 8 * 8, img.shape[1] // 8 * 8
+        target = img[:h, :w, :3]
+        small = np.asarray(preprocess.sr8x_degrade(target[None]))[0]
+        bic = np.asarray(preprocess.sr8x_lift(small[None]))[0]
+        out = tiled.run(small)
+        row = compare([out], [bic], [target])
+        line = f"{name:22s} {w}x{h}  PSNR {row['psnr_model']:6.2f} vs bicubic {row['psnr_bicubic']:6.2f}"
+        line += f"  SSIM {row['ssim_model']:.3f} vs {row['ssim_bicubic']:.3f}  sharpness x{row['sharpness_ratio']:.2f}"
+        padded = (-(-h // 256) * 256) * (-(-w // 256) * 256)
+        if padded <= MAX_UNTILED_PIXELS:
+            u = whole.run(small)
+            untiled.append(psnr(u, target))
+            line += f"  untiled PSNR {untiled[-1]:6.2f}"
+        print(line)
+        outs.append(out), bics.append(bic), tgts.append(target)
+    mean = compare(outs, bics, tgts)
+    if untiled:
+        mean["psnr_untiled"] = round(float(np.mean(untiled)), 4)
+    mean["images"] = len(photos)
+    print(
+        f"mean over {len(photos)}: PSNR {mean['psnr_model']:.2f} dB vs bicubic {mean['psnr_bicubic']:.2f} "
+        f"({mean['psnr_gain_db']:+.2f} dB), SSIM {mean['ssim_model']:.3f} vs {mean['ssim_bicubic']:.3f}, "
+        f"sharpness {mean['sharpness_ratio']:.2f}x bicubic (target photos: "
+        f"{mean['sharpness_target'] / mean['sharpness_bicubic']:.2f}x)"
+    )
+    print("targets: PSNR gain >= +0.5 dB, sharpness >= 3x bicubic")
+    if a.json:
+        print(json.dumps(mean))
+
+
+if __name__ == "__main__":
+    main()

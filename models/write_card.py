@@ -1,0 +1,87 @@
+"""Write MODEL_CARD.md beside a shipped bundle from its card.json (and benchmark JSON, if given).
+
+python models/write_card.py models/sr8x [--quality quality.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+SOURCES = {
+    "sr8x": """- 472 flower photos from the Oxford 102 Category Flower Dataset (70 of the 102 classes, `shared/data/
+  flowers102-train`), published by the Visual Geometry Group, University of Oxford, **for research use**.
+- 204 tiles of 512x512 pixels cut at native resolution from 16 photos in Debian's
+  `plasma-workspace-wallpapers` (Autumn, BytheWater, ColdRipple, DarkestHour, EveningGlow, FallenLeaf, Kite,
+  OneStandsOut, summer_1am; GPL-2+ per the package's Debian copyright file) and `mate-backgrounds`
+  (nature: Blinds, Dune, LadyBird, RainDrops, Storm, TwoWings, Wood; GPL-2+ per its Debian copyright file).
+- Held out entirely (never trained on): the wallpapers Path and ColorfulCups, and scikit-image's sample photos
+  used by `benchmarks/quality.py`.""",
+    "see-flowers": """- 472 flower photos from the Oxford 102 Category Flower Dataset (70 of the 102 classes,
+  `shared/data/flowers102-train`), published by the Visual Geometry Group, University of Oxford, **for research use**: this
+  model inherits that restriction.""",
+    "see-abstracts": """- 278 tiles of 1024x1024 pixels cut from the abstract renders of Debian's
+  `gnome-backgrounds` (adwaita, grid, licorice, pixels, symbolic, truchet, wood; CC-BY-SA-3.0) and `ukui-wallpapers` (2004default,
+  firstgeneration, rhythm, string, the-mouse, calla, fluent-color, focal-ubuntukylin, goldfish; CC-BY-SA-3.0).""",
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bundle", type=Path)
+    ap.add_argument("--quality", type=Path, help="JSON line printed by benchmarks/quality.py --json")
+    ap.add_argument("--command", default="", help="the training command(s), for the record")
+    a = ap.parse_args()
+    card = json.loads((a.bundle / "card.json").read_text())
+    t, m = card["training"], card["metrics"]
+    name = a.bundle.name
+    lines = [
+        f"# {name}",
+        "",
+        f"{card['description']}",
+        "",
+        f"- task: `{card['task']}` (x{card['shapes']['scale']}, {card['shapes']['in_cell']} px cells in, "
+        f"{card['shapes']['out_cell']} px out, {card['shapes']['in_channels']} -> {card['shapes']['out_channels']} "
+        "channels)",
+        f"- generator: preset `{card['preset']}` (base width {card['base_width']}), "
+        f"{card['parameters']:,} parameters, stored in float32 ({(a.bundle / 'model.keras').stat().st_size / 1e6:.1f} MB)",
+        f"- trained with `upscale2x train`: {t['epochs']} epochs, {t['steps']:,} steps, batch {t['batch']}, "
+        f"lr {t['lr']}, L1 weight {t['l1_weight']}, discriminator ndf {t['ndf']}, seed {t['seed']}",
+        f"- training time: {t['train_seconds'] / 3600:.1f} h on {t['hardware']}, shared with other jobs "
+        "(spread over several sittings with `--resume`)",
+        f"- images: {t['images']} ({t['train_images']} trained on, {t['held_out']} held out)",
+        "",
+        "## Data and licences",
+        "",
+        SOURCES.get(name, "(see card.json)"),
+        "",
+        "## Held-out metrics",
+        "",
+        f"On the {m['held_out']} held-out images (256x256 centre crops): L1 {m['l1']:.4f} (pixel values in [0, 1]).",
+    ]
+    if "psnr_model" in m:
+        lines += [
+            "",
+            f"- PSNR {m['psnr_model']:.2f} dB vs bicubic {m['psnr_bicubic']:.2f} dB ({m['psnr_gain_db']:+.2f} dB)",
+            f"- SSIM {m['ssim_model']:.3f} vs bicubic {m['ssim_bicubic']:.3f}",
+            f"- sharpness (mean Sobel gradient) {m['sharpness_ratio']:.2f}x bicubic "
+            f"(the real photos: {m['sharpness_target'] / m['sharpness_bicubic']:.2f}x)",
+        ]
+    if a.quality:
+        q = json.loads(a.quality.read_text().strip().splitlines()[-1])
+        lines += [
+            "",
+            f"`python benchmarks/quality.py` (scikit-image's {q['images']} colour photos, whole images, tiled):",
+            "",
+            f"- PSNR {q['psnr_model']:.2f} dB vs bicubic {q['psnr_bicubic']:.2f} dB ({q['psnr_gain_db']:+.2f} dB); "
+            f"untiled {q.get('psnr_untiled', float('nan')):.2f} dB",
+            f"- SSIM {q['ssim_model']:.3f} vs {q['ssim_bicubic']:.3f}; sharpness {q['sharpness_ratio']:.2f}x bicubic",
+        ]
+    if a.command:
+        lines += ["", "## How to reproduce", "", "```bash", a.command, "```"]
+    (a.bundle / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

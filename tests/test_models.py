@@ -1,0 +1,34 @@
+"""Every shipped bundle loads, has a complete card, and renders a small image."""
+
+import numpy as np
+import pytest
+
+from upscale2x.bundle import list_bundles, load_bundle, models_dir
+from upscale2x.pipeline import Stage
+
+SHIPPED = [name for name, _ in list_bundles()]
+
+
+def test_the_default_models_are_shipped():
+    assert {"sr8x", "see-flowers", "see-abstracts"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_bundle_loads_and_renders(name):
+    folder = models_dir() / name
+    b = load_bundle(folder)
+    card = b.card
+    assert card.parameters == b.model.count_params()
+    for key in ("data", "images", "epochs", "batch", "train_seconds", "hardware"):
+        assert key in card.training, key
+    assert np.isfinite(card.metrics["l1"])
+    if card.task == "sr8x":
+        assert {"psnr_model", "psnr_bicubic", "ssim_model", "sharpness_ratio"} <= set(card.metrics)
+    assert (folder / "MODEL_CARD.md").is_file()
+    assert (folder / "model.keras").stat().st_size < 40e6
+    s = b.spec
+    size = (20, 24) if s.scale > 1 else (40, 48)
+    x = np.random.default_rng(0).random((*size, 3)).astype(np.float32)
+    y = Stage(b).run(x)
+    assert y.shape == (size[0] * s.scale, size[1] * s.scale, 3)
+    assert np.isfinite(y).all() and 0 <= y.min() and y.max() <= 1

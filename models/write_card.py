@@ -32,8 +32,12 @@ def main() -> None:
     ap.add_argument("bundle", type=Path)
     ap.add_argument("--quality", type=Path, help="JSON line printed by benchmarks/quality.py --json")
     ap.add_argument("--command", default="", help="the training command(s), for the record")
+    ap.add_argument("--description", default="", help="one line for `upscale2x models` (written into card.json)")
     a = ap.parse_args()
     card = json.loads((a.bundle / "card.json").read_text())
+    if a.description:
+        card["description"] = a.description
+        (a.bundle / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     t, m = card["training"], card["metrics"]
     name = a.bundle.name
     lines = [

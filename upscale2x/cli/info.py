@@ -60,4 +60,5 @@ def models() -> None:
             f"{card.preset or 'w' + str(card.base_width)}, {card.parameters:,} parameters, "
             f"{_mb(models_dir() / name / WEIGHTS)} — {card.description}",
             markup=False,
+            soft_wrap=True,
         )

@@ -216,18 +216,26 @@ def train(
         save()
         report(Status(epoch, cfg.epochs, steps, steps, losses, 0.0, message))
     metrics = evaluate(model, val_x, val_y, cfg.task).metrics
-    card = Card(
+    counts = {"images": len(images), "train_images": len(train_idx), "held_out": len(val_idx)}
+    card = _card(cfg, out.name, counts, state, global_batch, strategy.num_replicas_in_sync, metrics)
+    dest = Path(export_to) if export_to is not None else out
+    if chief:
+        save_bundle(Bundle(model.generator, card), dest)
+    return dest
+
+
+def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: int, replicas: int, metrics: dict):
+    """The bundle's card: what was trained, on what, for how long, and how it scores on the held-out images."""
+    return Card(
         task=cfg.task,
         base_width=cfg.width,
         preset=cfg.preset,
         max_width=cfg.max_width,
-        name=out.name,
+        name=name,
         description=f"{cfg.task} model trained with upscale2x train on {Path(cfg.data).name}",
         training={
             "data": str(cfg.data),
-            "images": len(images),
-            "train_images": len(train_idx),
-            "held_out": len(val_idx),
+            **counts,
             "epochs": state["epoch"],
             "steps": state["global_step"],
             "batch": cfg.batch,
@@ -237,16 +245,12 @@ def train(
             "ndf": cfg.ndf,
             "seed": cfg.seed,
             "distribute": cfg.distribute,
-            "replicas": strategy.num_replicas_in_sync,
+            "replicas": replicas,
             "train_seconds": round(state["train_seconds"], 1),
             "hardware": _hardware(),
         },
-        metrics={"held_out": len(val_idx), **metrics},
+        metrics={"held_out": counts["held_out"], **metrics},
     )
-    dest = Path(export_to) if export_to is not None else out
-    if chief:
-        save_bundle(Bundle(model.generator, card), dest)
-    return dest
 
 
 def _hardware() -> str:

@@ -274,3 +274,16 @@ def test_sigkill_loses_at_most_one_checkpoint_interval(tmp_path, images):
     after = json.loads(pointer.read_text())
     assert after["epoch"] == before["epoch"] + 1 and after["global_step"] > before["global_step"]
     assert Path(out / "model.keras").is_file()
+
+
+def test_init_from_a_bundle_starts_from_its_weights(tmp_path, images, tiny_bundles):
+    from upscale2x.bundle import load_bundle
+    from upscale2x.train.fit import _build
+
+    cfg = _cfg(images, tmp_path / "ft", "sr8x", init_from=str(tiny_bundles["sr8x"]))
+    model = _build(cfg, 2)
+    source = load_bundle(tiny_bundles["sr8x"]).model
+    for a, b in zip(model.generator.get_weights(), source.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(TrainError, match="a see model of width 2/8 cannot start a sr8x model"):
+        _build(_cfg(images, tmp_path / "x", "sr8x", init_from=str(tiny_bundles["see"])), 2)

@@ -33,6 +33,9 @@ def train(
     input_side: Annotated[str, typer.Option(help="paired AB images: which half is the input (left/right).")] = "left",
     flip_vertical: Annotated[bool, typer.Option(help="Also flip vertically at random (textures, skies).")] = False,
     max_images: Annotated[int | None, typer.Option(help="Use at most this many images (quick trials).")] = None,
+    init_from: Annotated[
+        str | None, typer.Option(help="Start the generator from this bundle (name or folder): fine-tuning.")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
     export: Annotated[
         Path | None, typer.Option(help="Write the bundle of the run's latest checkpoint to this folder and stop.")
@@ -70,6 +73,7 @@ def train(
         input_side=input_side,
         flip_vertical=flip_vertical,
         max_images=max_images,
+        init_from=init_from,
     )
 
     def skipped(path: Path, reason: str) -> None:

@@ -37,6 +37,7 @@ class TrainConfig:
     input_side: str = "left"  # paired side-by-side images: which half is the input
     flip_vertical: bool = False  # see/sr8x: random vertical flips too
     max_images: int | None = None  # use at most this many images (quick runs)
+    init_from: str | None = None  # start the generator from this bundle's weights (fine-tuning)
 
     def __post_init__(self) -> None:
         checks = [

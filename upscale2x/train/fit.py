@@ -101,6 +101,8 @@ def _build(cfg: TrainConfig, global_batch: int):
         out_channels=spec.out_channels,
         zero_output=spec.residual,
     )
+    if cfg.init_from:
+        _init_generator(g, cfg)
     d = patch_discriminator(cfg.ndf, in_channels=spec.in_channels, out_channels=spec.out_channels)
     model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch)
     g_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
@@ -109,6 +111,24 @@ def _build(cfg: TrainConfig, global_batch: int):
     d_opt.build(d.trainable_variables)
     model.compile(g_opt, d_opt)
     return model
+
+
+def _init_generator(g, cfg: TrainConfig) -> None:
+    """Copy the weights of bundle ``cfg.init_from`` into ``g``; TrainError unless task and widths match."""
+    from ..bundle import load_bundle, resolve_bundle
+    from ..errors import ModelError
+
+    try:
+        source = load_bundle(resolve_bundle(cfg.init_from))
+    except ModelError as e:
+        raise TrainError(f"--init-from: {e}") from None
+    c = source.card
+    if (c.task, c.base_width, c.max_width) != (cfg.task, cfg.width, cfg.max_width):
+        raise TrainError(
+            f"--init-from {cfg.init_from}: a {c.task} model of width {c.base_width}/{c.max_width} cannot start a "
+            f"{cfg.task} model of width {cfg.width}/{cfg.max_width}"
+        )
+    g.set_weights(source.model.get_weights())
 
 
 def _prepare_run(cfg: TrainConfig, resume: bool, export: bool) -> Path:

@@ -38,6 +38,9 @@ def main() -> None:
         fn(cells_in)
     per_cell = (time.perf_counter() - t0) / (a.repeats * a.batch)
     cells = stage.cells(a.size, a.size)
+    t0 = time.perf_counter()
+    stage.run(image, lambda rows: None)
+    no_write = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.png"
         t0 = time.perf_counter()
@@ -46,6 +49,8 @@ def main() -> None:
         render = time.perf_counter() - t0
     print(f"input {a.size}x{a.size}, {cells} cells of {spec.in_cell}px (overlap {spec.overlap}), batch {a.batch}")
     print(f"model alone: {per_cell * 1000:.2f} ms/cell -> {cells * per_cell:.2f} s for {cells} cells")
+    ratio = no_write / (cells * per_cell)
+    print(f"render without writing (tile + model + blend): {no_write:.2f} s -> ratio {ratio:.3f}")
     print(f"render (tile + model + blend + PNG write): {render:.2f} s")
     print(f"ratio render / (cells x model time): {render / (cells * per_cell):.3f}  (target <= 1.05)")
 

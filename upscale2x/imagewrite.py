@@ -134,6 +134,8 @@ class ImageWriter:
             ok = False
             raise
         finally:
+            if self._png is not None:
+                self._png.abort()
             self._fh.close()
             self._buf = None
             if ok:

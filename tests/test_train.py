@@ -43,6 +43,12 @@ def inverted_pairs(tmp_path_factory):
     return root
 
 
+def _cli_train(data, out, epochs, batch, *extra):
+    """`upscale2x train` arguments for a tiny sr8x run (ndf 2, 20 % held out, quiet)."""
+    args = ["train", str(data), "--task", "sr8x", "--out", str(out), "--epochs", str(epochs), "--batch", str(batch)]
+    return [*args, "--ndf", "2", "--val-fraction", "0.2", "-q", *extra]
+
+
 def _cfg(data, out, task, **kw):
     return TrainConfig(data=str(data), task=task, out=str(out), **{**TINY, "epochs": 1, "val_fraction": 0.2, **kw})
 
@@ -157,26 +163,7 @@ def test_side_by_side_pairs_split_by_input_side(tmp_path):
 
 def test_cli_train_then_render(tmp_path, images):
     out = tmp_path / "cli_run"
-    r = runner.invoke(
-        app,
-        [
-            "train",
-            str(images),
-            "--task",
-            "sr8x",
-            "--out",
-            str(out),
-            "--epochs",
-            "1",
-            "--batch",
-            "2",
-            "--ndf",
-            "2",
-            "--val-fraction",
-            "0.2",
-            "--quiet",
-        ],
-    )
+    r = runner.invoke(app, _cli_train(images, out, 1, 2))
     assert r.exit_code == 0, r.output
     src = tmp_path / "x.png"
     Image.fromarray(_pattern(2, (10, 12))).save(src)
@@ -216,28 +203,7 @@ def test_sigkill_loses_at_most_one_checkpoint_interval(tmp_path, images):
     import time
 
     out = tmp_path / "killed"
-    args = [
-        sys.executable,
-        "-m",
-        "upscale2x",
-        "train",
-        str(images),
-        "--task",
-        "sr8x",
-        "--out",
-        str(out),
-        "--epochs",
-        "50",
-        "--batch",
-        "1",
-        "--ndf",
-        "2",
-        "--checkpoint-steps",
-        "2",
-        "--val-fraction",
-        "0.2",
-        "-q",
-    ]
+    args = [sys.executable, "-m", "upscale2x", *_cli_train(images, out, 50, 1, "--checkpoint-steps", "2")]
     proc = subprocess.Popen(args)
     pointer = out / "checkpoints" / "latest.json"
     deadline = time.time() + 240
@@ -247,29 +213,7 @@ def test_sigkill_loses_at_most_one_checkpoint_interval(tmp_path, images):
     proc.wait()
     before = json.loads(pointer.read_text())
     assert before["global_step"] >= 6
-    r = runner.invoke(
-        app,
-        [
-            "train",
-            str(images),
-            "--task",
-            "sr8x",
-            "--out",
-            str(out),
-            "--epochs",
-            str(before["epoch"] + 1),
-            "--batch",
-            "1",
-            "--ndf",
-            "2",
-            "--checkpoint-steps",
-            "2",
-            "--val-fraction",
-            "0.2",
-            "--resume",
-            "-q",
-        ],
-    )
+    r = runner.invoke(app, _cli_train(images, out, before["epoch"] + 1, 1, "--checkpoint-steps", "2", "--resume"))
     assert r.exit_code == 0, r.output
     after = json.loads(pointer.read_text())
     assert after["epoch"] == before["epoch"] + 1 and after["global_step"] > before["global_step"]

@@ -17,12 +17,16 @@ from .errors import (
 )
 from .imageio import Picture, read_image
 from .imagewrite import ImageWriter, write_image
+from .pipeline import Chain, Stage
+from .render import RenderOptions, render_file
+from .tiling import TileSpec, tile_apply
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Bundle",
     "Card",
+    "Chain",
     "DatasetError",
     "ImageReadError",
     "ImageWriteError",
@@ -30,12 +34,17 @@ __all__ = [
     "ModelError",
     "Picture",
     "RenderError",
+    "RenderOptions",
     "SeriesError",
+    "Stage",
     "TileError",
+    "TileSpec",
     "TrainError",
     "Upscale2xError",
     "load_bundle",
     "read_image",
+    "render_file",
     "save_bundle",
+    "tile_apply",
     "write_image",
 ]

@@ -80,6 +80,13 @@ def test_alpha_16bit_icc_and_dpi_are_kept(tmp_path, models):
     assert pic.info.dpi == (300, 300) and pic.info.bits == 8
 
 
+def test_a_bundle_used_twice_shares_one_stage(tiny_bundles):
+    from upscale2x.render import RenderOptions, build_chain
+
+    chain, scale = build_chain(RenderOptions(scale=64, model=str(tiny_bundles["sr8x"])))
+    assert scale == 64 and len(chain.stages) == 2 and chain.stages[0] is chain.stages[1]
+
+
 def test_cells_do_not_depend_on_their_batch(tiny_bundles):
     # BatchNorm uses moving statistics: a cell renders the same whatever else is in its batch.
     stage1 = Stage(load_bundle(tiny_bundles["sr8x"]), overlap=8, batch=1)
@@ -110,6 +117,7 @@ def test_seeded_variants_are_reproducible(tmp_path, models):
         (["{src}", "-o", "{tmp}/nodir/out.png"], "output folder {tmp}/nodir does not exist"),
         (["{src}", "-o", "{tmp}/out.gif"], "unknown extension '.gif'"),
         (["{src}", "--chain", "{see}", "--scale", "8"], "--scale 8 is more than the chain's x1"),
+        (["{src}", "--chain", "{see}", "--model", "{see}"], "give --model or --chain, not both"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, models, args, message):

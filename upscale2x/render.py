@@ -66,10 +66,10 @@ def _load(name: str, cache: dict[str, Bundle], seed: int | None) -> Bundle:
 def build_chain(opts: RenderOptions) -> tuple[Chain, int]:
     """The chain for ``opts`` and the total scale to deliver (which may be below the chain's own, see --scale)."""
     cache: dict[str, Bundle] = {}
+    if opts.chain and opts.model:
+        raise RenderError("give --model or --chain, not both")
     if opts.chain:
         bundles = [_load(n, cache, opts.seed) for n in opts.chain]
-        if opts.model:
-            raise RenderError("give --model or --chain, not both")
     else:
         name = opts.model or str(default_bundle("sr8x"))
         b = _load(name, cache, opts.seed)
@@ -79,8 +79,11 @@ def build_chain(opts: RenderOptions) -> tuple[Chain, int]:
                 "use --chain to run it"
             )
         bundles = [b] * stages_for_scale(opts.scale or 8)
-    kw = {"overlap": opts.overlap, "batch": opts.batch, "tiles": opts.tiles}
-    chain = Chain([Stage(b, **kw) for b in bundles])
+    # One Stage per distinct bundle: a bundle used twice (--scale 64) reuses its traced model function.
+    stages: dict[int, Stage] = {}
+    for b in bundles:
+        stages.setdefault(id(b), Stage(b, overlap=opts.overlap, batch=opts.batch, tiles=opts.tiles))
+    chain = Chain([stages[id(b)] for b in bundles])
     scale = opts.scale or chain.scale
     if scale > chain.scale:
         raise RenderError(f"--scale {scale} is more than the chain's x{chain.scale}")

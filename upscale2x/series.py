@@ -103,6 +103,13 @@ class Series:
         self.candidates = plan(spec)
         self._bundles: dict[str, Bundle] = {}
         self._stages: dict[str, Stage] = {}
+        self._last_source: tuple[str, np.ndarray] | None = None
+
+    def source(self, cand: Candidate) -> np.ndarray:
+        """The candidate's source image, decoded once for all the candidates of a source (they come in order)."""
+        if self._last_source is None or self._last_source[0] != cand.source:
+            self._last_source = (cand.source, source_image(self.spec, cand))
+        return self._last_source[1]
 
     def bundle(self, name: str) -> Bundle:
         if name not in self._bundles:
@@ -165,7 +172,7 @@ class Series:
                 pass
             else:
                 try:
-                    img = jitter(source_image(self.spec, cand), cand)
+                    img = jitter(self.source(cand), cand)
                 except Upscale2xError as e:
                     bad_sources[cand.source] = str(e)
                     continue
@@ -210,7 +217,7 @@ class Series:
                 result.skipped += 1
                 continue
             try:
-                img = jitter(source_image(self.spec, cand), cand)
+                img = jitter(self.source(cand), cand)
             except Upscale2xError as e:
                 result.failures.append(str(e))
                 continue

@@ -1,6 +1,6 @@
 """Make the README gallery: input (pixels enlarged) | bicubic | upscale2x sr8x, and a sketch through the see models.
 
-    python examples/make_gallery.py        (writes examples/gallery.png and examples/gallery_see.png)
+python examples/make_gallery.py        (writes examples/gallery.png and examples/gallery_see.png)
 """
 
 from __future__ import annotations

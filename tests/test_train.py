@@ -231,3 +231,36 @@ def test_init_from_a_bundle_starts_from_its_weights(tmp_path, images, tiny_bundl
         np.testing.assert_array_equal(a, b)
     with pytest.raises(TrainError, match="a see model of width 2/8 cannot start a sr8x model"):
         _build(_cfg(images, tmp_path / "x", "sr8x", init_from=str(tiny_bundles["see"])), 2)
+
+
+@pytest.mark.parametrize("gan_weight", [0.0, 1.0])
+def test_gan_weight_zero_trains_the_generator_on_l1_alone(tmp_path, images, gan_weight):
+    from upscale2x._tf import tf
+    from upscale2x.train.fit import _build
+
+    model = _build(_cfg(images, tmp_path / "w", "sr8x", gan_weight=gan_weight), 2)
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((2, 32, 32, 3)), tf.float32)
+    y = tf.constant(rng.random((2, 256, 256, 3)), tf.float32)
+    g0, d0 = model.generator.get_weights(), model.discriminator.get_weights()
+    losses = {k: float(v) for k, v in model.train_step((x, y)).items()}
+    g_moved = any(not np.array_equal(a, b) for a, b in zip(g0, model.generator.get_weights(), strict=True))
+    d_moved = any(not np.array_equal(a, b) for a, b in zip(d0, model.discriminator.get_weights(), strict=True))
+    assert g_moved and losses["l1"] > 0
+    assert d_moved == (gan_weight > 0)
+    assert (losses["d"] == 0 and losses["g_gan"] == 0) == (gan_weight == 0)
+
+
+def test_gan_weight_can_change_on_resume_and_is_recorded(tmp_path, images):
+    from upscale2x.train.fit import train
+
+    with pytest.raises(TrainError, match="cannot both be 0"):
+        _cfg(images, tmp_path / "x", "sr8x", gan_weight=0.0, l1_weight=0.0)
+    with pytest.raises(TrainError, match="gan weight must be >= 0"):
+        _cfg(images, tmp_path / "x", "sr8x", gan_weight=-1.0)
+    run = tmp_path / "warm"
+    train(_cfg(images, run, "sr8x", gan_weight=0.0))
+    out = train(_cfg(images, run, "sr8x", epochs=2, gan_weight=0.5), resume=True)
+    history = json.loads((run / "checkpoints" / "latest.json").read_text())["history"]
+    assert [h["d"] == 0 for h in history] == [True, False]
+    assert json.loads((out / "card.json").read_text())["training"]["gan_weight"] == 0.5

@@ -25,6 +25,9 @@ def train(
     batch: Annotated[int, typer.Option(min=1, help="Images per step (per replica).")] = 4,
     lr: Annotated[float, typer.Option(help="Adam learning rate (both nets).")] = 2e-4,
     l1_weight: Annotated[float, typer.Option(help="Weight of the L1 term (pix2pix: 100).")] = 100.0,
+    gan_weight: Annotated[
+        float, typer.Option(help="Weight of the GAN term (pix2pix: 1); 0 = L1 alone, no discriminator.")
+    ] = 1.0,
     ndf: Annotated[
         int, typer.Option(min=1, help="Discriminator base width (pix2pix: 64; 8-16 trains far faster on CPU).")
     ] = 64,
@@ -65,6 +68,7 @@ def train(
         batch=batch,
         lr=lr,
         l1_weight=l1_weight,
+        gan_weight=gan_weight,
         ndf=ndf,
         val_fraction=val_fraction,
         seed=seed,

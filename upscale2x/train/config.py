@@ -29,6 +29,7 @@ class TrainConfig:
     batch: int = 4  # images per step per replica (global batch = batch x replicas)
     lr: float = 2e-4  # Adam learning rate for both nets
     l1_weight: float = 100.0  # lambda of the L1 term
+    gan_weight: float = 1.0  # weight of the adversarial term; 0 = L1 only (discriminator not trained)
     ndf: int = 64  # discriminator base width (64 = pix2pix; 8-16 for CPU training)
     val_fraction: float = 0.05  # share of images held out for previews and metrics
     seed: int = 0  # data order, augmentation and initial weights
@@ -48,6 +49,8 @@ class TrainConfig:
             (self.batch >= 1, f"batch must be >= 1, got {self.batch}"),
             (0 < self.lr < 1, f"learning rate must be in (0, 1), got {self.lr}"),
             (self.l1_weight >= 0, f"l1 weight must be >= 0, got {self.l1_weight}"),
+            (self.gan_weight >= 0, f"gan weight must be >= 0, got {self.gan_weight}"),
+            (self.l1_weight > 0 or self.gan_weight > 0, "l1 weight and gan weight cannot both be 0"),
             (self.ndf >= 1, f"ndf must be >= 1, got {self.ndf}"),
             (self.distribute in STRATEGIES, f"distribute must be one of {', '.join(STRATEGIES)}"),
             (self.checkpoint_steps >= 1, "checkpoint steps must be >= 1"),

@@ -104,7 +104,7 @@ def _build(cfg: TrainConfig, global_batch: int):
     if cfg.init_from:
         _init_generator(g, cfg)
     d = patch_discriminator(cfg.ndf, in_channels=spec.in_channels, out_channels=spec.out_channels)
-    model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch)
+    model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch, cfg.gan_weight)
     g_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
     d_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
     g_opt.build(g.trainable_variables)  # optimizer slots exist before a restore fills them
@@ -262,6 +262,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "global_batch": global_batch,
             "lr": cfg.lr,
             "l1_weight": cfg.l1_weight,
+            "gan_weight": cfg.gan_weight,
             "ndf": cfg.ndf,
             "seed": cfg.seed,
             "distribute": cfg.distribute,

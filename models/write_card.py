@@ -27,6 +27,35 @@ SOURCES = {
 }
 
 
+def _phases(t: dict) -> list[dict]:
+    """The run's training record and those of the bundles it was fine-tuned from, oldest first."""
+    chain = [t]
+    while "init_from" in chain[-1]:
+        chain.append(chain[-1]["init_from"])
+    return chain[::-1]
+
+
+def _training_lines(t: dict) -> list[str]:
+    phases = _phases(t)
+    lines = []
+    for i, p in enumerate(phases):
+        gan = p.get("gan_weight", 1.0)
+        loss = "L1 only (GAN weight 0, no discriminator)" if gan == 0 else f"GAN weight {gan}, L1 weight {p['l1_weight']}"
+        start = f"from the bundle of phase {i}, " if i else ""
+        lines.append(
+            f"  {i + 1}. {start}{p['epochs']} epochs, {p['steps']:,} steps, batch {p['batch']}, lr {p['lr']}, {loss}, "
+            f"discriminator ndf {p['ndf']}, seed {p['seed']}: {p['train_seconds'] / 3600:.2f} h"
+        )
+    total = sum(p["train_seconds"] for p in phases)
+    head = f"- trained with `upscale2x train` in {len(phases)} phase{'s' if len(phases) > 1 else ''}:"
+    return [
+        head,
+        *lines,
+        f"- training time: {total / 3600:.1f} h in all on {t['hardware']}, shared with other jobs "
+        "(spread over several sittings with `--resume`)",
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("bundle", type=Path)
@@ -50,10 +79,7 @@ def main() -> None:
         "channels)",
         f"- generator: preset `{card['preset']}` (base width {card['base_width']}), "
         f"{card['parameters']:,} parameters, stored in float32 ({(a.bundle / 'model.keras').stat().st_size / 1e6:.1f} MB)",
-        f"- trained with `upscale2x train`: {t['epochs']} epochs, {t['steps']:,} steps, batch {t['batch']}, "
-        f"lr {t['lr']}, L1 weight {t['l1_weight']}, discriminator ndf {t['ndf']}, seed {t['seed']}",
-        f"- training time: {t['train_seconds'] / 3600:.1f} h on {t['hardware']}, shared with other jobs "
-        "(spread over several sittings with `--resume`)",
+        *_training_lines(t),
         f"- images: {t['images']} ({t['train_images']} trained on, {t['held_out']} held out)",
         "",
         "## Data and licences",

@@ -233,6 +233,19 @@ def test_init_from_a_bundle_starts_from_its_weights(tmp_path, images, tiny_bundl
         _build(_cfg(images, tmp_path / "x", "sr8x", init_from=str(tiny_bundles["see"])), 2)
 
 
+def test_a_fine_tuned_card_keeps_the_training_record_of_its_source(tmp_path, images, tiny_bundles):
+    from upscale2x.bundle import read_card
+    from upscale2x.train.fit import train
+
+    source = read_card(tiny_bundles["sr8x"]).training
+    out = train(_cfg(images, tmp_path / "ft", "sr8x", init_from=str(tiny_bundles["sr8x"])))
+    record = read_card(out).training
+    assert record["epochs"] == 1
+    assert record["init_from"] == {"bundle": str(tiny_bundles["sr8x"]), **source}
+    with pytest.raises(TrainError, match="--init-from: .*nowhere"):
+        train(_cfg(images, tmp_path / "bad", "sr8x", init_from=str(tmp_path / "nowhere")))
+
+
 @pytest.mark.parametrize("gan_weight", [0.0, 1.0])
 def test_gan_weight_zero_trains_the_generator_on_l1_alone(tmp_path, images, gan_weight):
     from upscale2x._tf import tf

@@ -30,6 +30,7 @@ from .gan import Pix2Pix
 from .pairs import make_pair
 from .previews import Logs, strip, write_preview
 
+SOURCE_RECORD = "init_from.json"  # the --init-from bundle's training record, kept in the run folder
 SEED_STRIDE = 1 << 32  # per-example seeds: (run seed, epoch * stride + position in the epoch)
 
 
@@ -167,6 +168,8 @@ def train(
     """
     out = _prepare_run(cfg, resume, export_to is not None)
     resume = resume or export_to is not None
+    if cfg.init_from and not resume:
+        _record_source(cfg, out)
     report = on_status or (lambda s: None)
     data_spec = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical)
     images = load_folder(cfg.data, data_spec, on_skip)[: cfg.max_images]
@@ -269,9 +272,28 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "replicas": replicas,
             "train_seconds": round(state["train_seconds"], 1),
             "hardware": _hardware(),
+            **_source_training(Path(cfg.out)),
         },
         metrics={"held_out": counts["held_out"], **metrics},
     )
+
+
+def _record_source(cfg: TrainConfig, out: Path) -> None:
+    """Keep the training record of the --init-from bundle, as it was when the run started, for the run's cards."""
+    from ..bundle import read_card, resolve_bundle
+    from ..errors import ModelError
+
+    try:
+        record = {"bundle": str(cfg.init_from), **read_card(resolve_bundle(cfg.init_from)).training}
+    except ModelError as e:
+        raise TrainError(f"--init-from: {e}") from None
+    (out / SOURCE_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def _source_training(out: Path) -> dict:
+    """``{"init_from": record}`` for a run started from a bundle (records nest when that one was fine-tuned)."""
+    path = out / SOURCE_RECORD
+    return {"init_from": json.loads(path.read_text())} if path.is_file() else {}
 
 
 def _hardware() -> str:

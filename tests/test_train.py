@@ -276,4 +276,12 @@ def test_gan_weight_can_change_on_resume_and_is_recorded(tmp_path, images):
     out = train(_cfg(images, run, "sr8x", epochs=2, gan_weight=0.5), resume=True)
     history = json.loads((run / "checkpoints" / "latest.json").read_text())["history"]
     assert [h["d"] == 0 for h in history] == [True, False]
+    # --lr on resume replaces the rate the checkpoint holds (for a hand-made decay between sittings).
+    train(_cfg(images, run, "sr8x", epochs=3, gan_weight=0.5, lr=5e-5), resume=True)
+    from upscale2x._tf import tf
+
+    latest = json.loads((run / "checkpoints" / "latest.json").read_text())["name"]
+    for net in ("g", "d"):
+        key = f"{net}_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE"
+        assert tf.train.load_variable(str(run / "checkpoints" / latest / "state"), key) == pytest.approx(5e-5)
     assert json.loads((out / "card.json").read_text())["training"]["gan_weight"] == 0.5

@@ -196,6 +196,8 @@ def train(
     state = {"epoch": 0, "step": 0, "global_step": 0, "train_seconds": 0.0, "history": []}
     if resume:
         state.update(store.restore())
+        for opt in (model.g_optimizer, model.d_optimizer):  # the checkpoint holds the old rate; --lr may change it
+            opt.learning_rate = cfg.lr
     val_x, val_y = held_out_pairs(images, val_idx, cfg)
     logs = Logs(out / "logs") if chief and export_to is None else None
 

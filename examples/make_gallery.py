@@ -1,4 +1,4 @@
-"""Make the README gallery: input (pixels enlarged) | bicubic | upscale2x sr8x, and a sketch through the see models.
+"""Make the README gallery: input (pixels enlarged) | bicubic | sr8x | sr8x-detail, and a sketch through the see models.
 
 python examples/make_gallery.py        (writes examples/gallery.png and examples/gallery_see.png)
 """
@@ -32,12 +32,12 @@ def labelled(panels: list[tuple[str, np.ndarray]]) -> np.ndarray:
 
 
 def main() -> None:
-    sr = load_bundle(models_dir() / "sr8x")
     small = read_image(HERE / "coffee.png").rgb
     nearest = np.repeat(np.repeat(small, 8, axis=0), 8, axis=1)
     bicubic = np.asarray(preprocess.sr8x_lift(small[None]))[0]
-    ours = Stage(sr).run(small)
-    panels = [("input 96x64 (pixels enlarged)", nearest), ("bicubic 8x", bicubic), ("upscale2x sr8x", ours)]
+    panels = [("input 96x64 (pixels enlarged)", nearest), ("bicubic 8x", bicubic)]
+    for name in ("sr8x", "sr8x-detail"):
+        panels.append((f"upscale2x {name}", Stage(load_bundle(models_dir() / name)).run(small)))
     write_image(HERE / "gallery.png", labelled(panels), overwrite=True)
     sketch = read_image(HERE / "sketch.png").rgb
     see = [("sketch 256x256", sketch)]

@@ -1,6 +1,7 @@
 """Write MODEL_CARD.md beside a shipped bundle from its card.json (and benchmark JSON, if given).
 
-python models/write_card.py models/sr8x [--quality quality.json]
+python models/write_card.py models/sr8x [--quality q.json] [--quality-heldout q2.json] [--description TEXT]
+    [--command TEXT] [--notes NOTES.md]
 """
 
 from __future__ import annotations
@@ -25,6 +26,26 @@ SOURCES = {
   `gnome-backgrounds` (adwaita, grid, licorice, pixels, symbolic, truchet, wood; CC-BY-SA-3.0) and `ukui-wallpapers` (2004default,
   firstgeneration, rhythm, string, the-mouse, calla, fluent-color, focal-ubuntukylin, goldfish; CC-BY-SA-3.0).""",
 }
+
+
+QUALITY_KEYS = ("quality_skimage", "quality_heldout_wallpapers")
+QUALITY_WHAT = (
+    "`python benchmarks/quality.py` (scikit-image's colour photos, whole images, tiled)",
+    "`python benchmarks/quality.py data/heldout` (the wallpapers Path and ColorfulCups, 2560x1600, never trained on)",
+)
+
+
+def _quality_lines(q: dict, what: str) -> list[str]:
+    return [
+        f"{what}, {q['images']} images:",
+        "",
+        f"- PSNR {q['psnr_model']:.2f} dB vs bicubic {q['psnr_bicubic']:.2f} dB ({q['psnr_gain_db']:+.2f} dB); "
+        f"untiled {q.get('psnr_untiled', float('nan')):.2f} dB",
+        f"- SSIM {q['ssim_model']:.3f} vs {q['ssim_bicubic']:.3f}; sharpness {q['sharpness_ratio']:.2f}x bicubic "
+        f"(the real photos: {q['sharpness_target'] / q['sharpness_bicubic']:.2f}x)",
+    ]
+
+SOURCES["sr8x-detail"] = SOURCES["sr8x"]
 
 
 def _phases(t: dict) -> list[dict]:
@@ -60,13 +81,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("bundle", type=Path)
     ap.add_argument("--quality", type=Path, help="JSON line printed by benchmarks/quality.py --json")
+    ap.add_argument("--quality-heldout", type=Path, help="the same for benchmarks/quality.py data/heldout --json")
     ap.add_argument("--command", default="", help="the training command(s), for the record")
+    ap.add_argument("--notes", type=Path, help="a Markdown file appended to the card (status, caveats)")
     ap.add_argument("--description", default="", help="one line for `upscale2x models` (written into card.json)")
     a = ap.parse_args()
     card = json.loads((a.bundle / "card.json").read_text())
+    card["name"] = a.bundle.name  # the run folder's name at export; the shipped name is the folder's
     if a.description:
         card["description"] = a.description
-        (a.bundle / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    # The benchmark results go into card.json too: tests/test_models.py re-runs quality.py and compares.
+    for key, path in ((QUALITY_KEYS[0], a.quality), (QUALITY_KEYS[1], a.quality_heldout)):
+        if path:
+            card["metrics"][key] = json.loads(path.read_text().strip().splitlines()[-1])
+    (a.bundle / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     t, m = card["training"], card["metrics"]
     name = a.bundle.name
     lines = [
@@ -98,18 +126,13 @@ def main() -> None:
             f"- sharpness (mean Sobel gradient) {m['sharpness_ratio']:.2f}x bicubic "
             f"(the real photos: {m['sharpness_target'] / m['sharpness_bicubic']:.2f}x)",
         ]
-    if a.quality:
-        q = json.loads(a.quality.read_text().strip().splitlines()[-1])
-        lines += [
-            "",
-            f"`python benchmarks/quality.py` (scikit-image's {q['images']} colour photos, whole images, tiled):",
-            "",
-            f"- PSNR {q['psnr_model']:.2f} dB vs bicubic {q['psnr_bicubic']:.2f} dB ({q['psnr_gain_db']:+.2f} dB); "
-            f"untiled {q.get('psnr_untiled', float('nan')):.2f} dB",
-            f"- SSIM {q['ssim_model']:.3f} vs {q['ssim_bicubic']:.3f}; sharpness {q['sharpness_ratio']:.2f}x bicubic",
-        ]
+    for key, what in zip(QUALITY_KEYS, QUALITY_WHAT, strict=True):
+        if key in m:
+            lines += ["", *_quality_lines(m[key], what)]
     if a.command:
         lines += ["", "## How to reproduce", "", "```bash", a.command, "```"]
+    if a.notes:
+        lines += ["", a.notes.read_text().strip()]
     (a.bundle / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")
 
 

@@ -32,3 +32,23 @@ def test_shipped_bundle_loads_and_renders(name):
     y = Stage(b).run(x)
     assert y.shape == (size[0] * s.scale, size[1] * s.scale, 3)
     assert np.isfinite(y).all() and 0 <= y.min() and y.max() <= 1
+
+
+@pytest.mark.parametrize("name", [n for n, c in list_bundles() if "quality_skimage" in c.metrics])
+def test_card_quality_is_reproduced_by_the_benchmark(name):
+    """The card's benchmark numbers (models/write_card.py --quality) come back when quality.py is re-run."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    card = load_bundle(models_dir() / name).card.metrics["quality_skimage"]
+    cmd = [sys.executable, str(root / "benchmarks" / "quality.py"), "--model", str(models_dir() / name), "--json"]
+    run = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=root)
+    now = json.loads(run.stdout.strip().splitlines()[-1])
+    assert now["images"] == card["images"]
+    for key in ("psnr_model", "psnr_bicubic", "psnr_untiled"):
+        assert now[key] == pytest.approx(card[key], abs=0.05), key
+    for key in ("ssim_model", "sharpness_ratio"):
+        assert now[key] == pytest.approx(card[key], rel=0.02), key

@@ -108,7 +108,7 @@ def test_same_seed_same_pixels_and_seeds_differ(tmp_path, spec_file):
 
     def after_dropout(cand):
         model = a.stage(spec.model, cand).bundle.model
-        return np.asarray(keras.Model(model.inputs, model.get_layer("up1_drop").output)(src))
+        return np.asarray(keras.Model(model.input, model.get_layer("up1_drop").output)(src))
 
     y0, y1 = after_dropout(c0), after_dropout(c1)
     assert np.abs(y0 - y1).max() > 1e-3

@@ -65,7 +65,8 @@ def _training_lines(t: dict) -> list[str]:
         start = f"from the bundle of phase {i}, " if i else ""
         lines.append(
             f"  {i + 1}. {start}{p['epochs']} epochs, {p['steps']:,} steps, batch {p['batch']}, lr {p['lr']}, {loss}, "
-            f"discriminator ndf {p['ndf']}, seed {p['seed']}: {p['train_seconds'] / 3600:.2f} h"
+            + ("" if gan == 0 else f"discriminator ndf {p['ndf']}, ")
+            + f"seed {p['seed']}: {p['train_seconds'] / 3600:.2f} h"
         )
     total = sum(p["train_seconds"] for p in phases)
     head = f"- trained with `upscale2x train` in {len(phases)} phase{'s' if len(phases) > 1 else ''}:"

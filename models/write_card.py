@@ -26,7 +26,7 @@ SOURCES = {
   `gnome-backgrounds` (adwaita, grid, licorice, pixels, symbolic, truchet, wood; CC-BY-SA-3.0) and `ukui-wallpapers` (2004default,
   firstgeneration, rhythm, string, the-mouse, calla, fluent-color, focal-ubuntukylin, goldfish; CC-BY-SA-3.0).""",
 }
-
+SOURCES["sr8x-detail"] = SOURCES["sr8x"]  # the same data: sr8x fine-tuned
 
 QUALITY_KEYS = ("quality_skimage", "quality_heldout_wallpapers")
 QUALITY_WHAT = (
@@ -45,8 +45,6 @@ def _quality_lines(q: dict, what: str) -> list[str]:
         f"(the real photos: {q['sharpness_target'] / q['sharpness_bicubic']:.2f}x)",
     ]
 
-SOURCES["sr8x-detail"] = SOURCES["sr8x"]
-
 
 def _phases(t: dict) -> list[dict]:
     """The run's training record and those of the bundles it was fine-tuned from, oldest first."""
@@ -61,7 +59,9 @@ def _training_lines(t: dict) -> list[str]:
     lines = []
     for i, p in enumerate(phases):
         gan = p.get("gan_weight", 1.0)
-        loss = "L1 only (GAN weight 0, no discriminator)" if gan == 0 else f"GAN weight {gan}, L1 weight {p['l1_weight']}"
+        loss = (
+            "L1 only (GAN weight 0, no discriminator)" if gan == 0 else f"GAN weight {gan}, L1 weight {p['l1_weight']}"
+        )
         start = f"from the bundle of phase {i}, " if i else ""
         lines.append(
             f"  {i + 1}. {start}{p['epochs']} epochs, {p['steps']:,} steps, batch {p['batch']}, lr {p['lr']}, {loss}, "

@@ -59,7 +59,7 @@ class Pix2Pix(keras.Model):
             d_real = self.discriminator([gen_in, real], training=True)
             d_fake = self.discriminator([gen_in, fake], training=True)
             g_gan = self._avg(_per_example_mean(self._bce(tf.ones_like(d_fake), d_fake)))
-            l1 = self._avg(_per_example_mean(tf.abs(real - fake)))
+            l1 = self._l1(real, fake)
             g_loss = self.gan_weight * g_gan + self.l1_weight * l1
             d_loss = self._avg(
                 _per_example_mean(self._bce(tf.ones_like(d_real), d_real))
@@ -70,10 +70,17 @@ class Pix2Pix(keras.Model):
         self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
         return {"g_gan": g_gan, "l1": l1, "d": d_loss}
 
+    def _l1(self, real, fake):
+        """The L1 term, averaged per example and over the global batch."""
+        return self._avg(_per_example_mean(tf.abs(real - fake)))
+
     def _l1_step(self, gen_in, real):
-        """Generator-only step on the L1 term; the discriminator is left as it is (its losses report 0)."""
+        """Generator-only step on the L1 term; the discriminator is left as it is (its losses report 0).
+
+        The term is not multiplied by ``l1_weight``: with a single term Adam's steps do not depend on its scale.
+        """
         with tf.GradientTape() as g_tape:
-            l1 = self._avg(_per_example_mean(tf.abs(real - self.fake(gen_in, training=True))))
+            l1 = self._l1(real, self.fake(gen_in, training=True))
         g_vars = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(l1, g_vars), g_vars, strict=True))
         zero = tf.zeros_like(l1)

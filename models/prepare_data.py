@@ -4,15 +4,17 @@
 
 WALLPAPER_ROOT is a folder where the Debian packages plasma-workspace-wallpapers, mate-backgrounds,
 gnome-backgrounds and ukui-wallpapers were unpacked (`apt-get download NAME && dpkg -x NAME*.deb ROOT`).
-OUT gets three folders:
-  sr8x/      the flower photos + 512x512 tiles cut at native resolution from the photo wallpapers
-             (held out: Path and ColorfulCups, kept for benchmarks/quality.py with the scikit-image samples)
+OUT gets four folders:
+  sr8x/      the flower photos + the 22 photo wallpapers at native resolution (2560x1600 and so on), for
+             `train --scale-range` (held out: Path and ColorfulCups, kept for benchmarks/quality.py)
+  heldout/   Path and ColorfulCups as PNG
   flowers/   the flower photos (Learning to See, `see-flowers`)
   abstracts/ 1024x1024 tiles of the gnome and ukui abstract renders (`see-abstracts`)
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -20,6 +22,8 @@ import numpy as np
 from PIL import Image
 
 FLOWERS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "flowers102-train"
+# Every photograph among the wallpapers (the others are renders and illustrations), GPL-2+ per each package's
+# Debian copyright file.
 PLASMA_PHOTOS = [
     "Autumn",
     "BytheWater",
@@ -27,12 +31,26 @@ PLASMA_PHOTOS = [
     "DarkestHour",
     "EveningGlow",
     "FallenLeaf",
+    "Grey",
     "Kite",
     "OneStandsOut",
     "summer_1am",
 ]
 HELD_OUT = ["Path", "ColorfulCups"]
-MATE_NATURE = ["Blinds", "Dune", "LadyBird", "RainDrops", "Storm", "TwoWings", "Wood"]
+MATE_NATURE = [
+    "Aqua",
+    "Blinds",
+    "Dune",
+    "FreshFlower",
+    "Garden",
+    "GreenMeadow",
+    "LadyBird",
+    "RainDrops",
+    "Storm",
+    "TwoWings",
+    "Wood",
+    "YellowFlower",
+]
 
 
 def tiles(path: Path, out: Path, size: int, prefix: str) -> int:
@@ -61,11 +79,11 @@ def main(root: Path, out: Path) -> None:
     link_flowers(flowers)
     wall = root / "usr/share/wallpapers"
     for name in PLASMA_PHOTOS:
-        print(name, tiles(wall / name / "contents/images/2560x1600.jpg", sr, 512, name))
+        shutil.copyfile(wall / name / "contents/images/2560x1600.jpg", sr / f"{name}.jpg")
     for name in HELD_OUT:
         Image.open(wall / name / "contents/images/2560x1600.jpg").convert("RGB").save(held / f"{name}.png")
     for name in MATE_NATURE:
-        print(name, tiles(root / f"usr/share/backgrounds/mate/nature/{name}.jpg", sr, 512, name))
+        shutil.copyfile(root / f"usr/share/backgrounds/mate/nature/{name}.jpg", sr / f"{name}.jpg")
     for p in sorted((root / "usr/share/backgrounds/gnome").glob("*.webp")):
         print(p.stem, tiles(p, abstracts, 1024, p.stem))
     for name in [

@@ -1,7 +1,7 @@
 """Write MODEL_CARD.md beside a shipped bundle from its card.json (and benchmark JSON, if given).
 
-python models/write_card.py models/sr8x [--quality q.json] [--quality-heldout q2.json] [--description TEXT]
-    [--command TEXT] [--notes NOTES.md]
+python models/write_card.py models/sr8x [--quality q.json] [--quality-heldout q2.json] [--artifacts a.json]
+    [--description TEXT] [--command TEXT] [--notes NOTES.md]
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from pathlib import Path
 SOURCES = {
     "sr8x": """- 472 flower photos from the Oxford 102 Category Flower Dataset (70 of the 102 classes, `shared/data/
   flowers102-train`), published by the Visual Geometry Group, University of Oxford, **for research use**.
-- 204 tiles of 512x512 pixels cut at native resolution from 16 photos in Debian's
-  `plasma-workspace-wallpapers` (Autumn, BytheWater, ColdRipple, DarkestHour, EveningGlow, FallenLeaf, Kite,
-  OneStandsOut, summer_1am; GPL-2+ per the package's Debian copyright file) and `mate-backgrounds`
-  (nature: Blinds, Dune, LadyBird, RainDrops, Storm, TwoWings, Wood; GPL-2+ per its Debian copyright file).
+- 22 photos at native resolution (1280x1024 to 2560x1920; `--scale-range 0.25,1` crops them at 25-100 % of
+  their pixels, each drawn once per epoch per 512x512 pixels it holds) from Debian's
+  `plasma-workspace-wallpapers` (Autumn, BytheWater, ColdRipple, DarkestHour, EveningGlow, FallenLeaf, Grey,
+  Kite, OneStandsOut, summer_1am; GPL-2+ per the package's Debian copyright file) and `mate-backgrounds`
+  (nature: Aqua, Blinds, Dune, FreshFlower, Garden, GreenMeadow, LadyBird, RainDrops, Storm, TwoWings, Wood,
+  YellowFlower; GPL-2+ per its Debian copyright file): every photograph among the wallpapers on hand.
 - Held out entirely (never trained on): the wallpapers Path and ColorfulCups, and scikit-image's sample photos
-  used by `benchmarks/quality.py`.""",
+  used by `benchmarks/quality.py` and `benchmarks/artifacts.py`.""",
     "see-flowers": """- 472 flower photos from the Oxford 102 Category Flower Dataset (70 of the 102 classes,
   `shared/data/flowers102-train`), published by the Visual Geometry Group, University of Oxford, **for research use**: this
   model inherits that restriction.""",
@@ -41,9 +43,42 @@ def _quality_lines(q: dict, what: str) -> list[str]:
         "",
         f"- PSNR {q['psnr_model']:.2f} dB vs bicubic {q['psnr_bicubic']:.2f} dB ({q['psnr_gain_db']:+.2f} dB); "
         f"untiled {q.get('psnr_untiled', float('nan')):.2f} dB",
-        f"- SSIM {q['ssim_model']:.3f} vs {q['ssim_bicubic']:.3f}; sharpness {q['sharpness_ratio']:.2f}x bicubic "
-        f"(the real photos: {q['sharpness_target'] / q['sharpness_bicubic']:.2f}x)",
+        f"- SSIM {q['ssim_model']:.3f} vs {q['ssim_bicubic']:.3f}",
+        f"- sharpness {q['sharpness_vs_target']:.2f} of the real photos' (bicubic "
+        f"{q['sharpness_bicubic'] / q['sharpness_target']:.2f})",
+        f"- lattice ratio {q['lattice_model']:.2f} (bicubic {q['lattice_bicubic']:.2f}; 1.0 = as much period-2/4/8 px "
+        "grid as the real photos)",
     ]
+
+
+def _artifact_lines(a: dict) -> list[str]:
+    if "lattice_natural" in a:
+        return [
+            f"`python benchmarks/artifacts.py --model MODEL` (examples/sketch.png and {a['images'] - 1} photos it never "
+            "saw): lattice ratio against natural photos",
+            "",
+            f"- mean {a['lattice_natural']:.2f}, worst {a['lattice_natural_max']:.2f} (1.0 = as much period-2/4/8 px "
+            "grid as natural photos; the target is at most 3)",
+        ]
+    return [
+        f"`python benchmarks/artifacts.py --model MODEL` ({a['images']} scikit-image photos): lattice ratio against "
+        f"the real photos {a['lattice_model']:.2f} (bicubic {a['lattice_bicubic']:.2f})",
+    ]
+
+
+def _recipe(p: dict) -> str:
+    """The adversarial recipe of one phase, in words."""
+    if p.get("gan_weight", 1.0) == 0:
+        return "L1 only (GAN weight 0, no discriminator)"
+    parts = [f"GAN weight {p['gan_weight']} ({p.get('gan_loss', 'bce')})", f"L1 weight {p['l1_weight']}"]
+    if p.get("feature_matching"):
+        parts.append(f"feature matching {p['feature_matching']}")
+    if p.get("r1"):
+        parts.append(f"R1 {p['r1']}")
+    parts.append(f"discriminator ndf {p['ndf']}" + (" with spectral norm" if p.get("spectral_norm") else ""))
+    if p.get("d_lr") and p["d_lr"] != p["lr"]:
+        parts.append(f"discriminator lr {p['d_lr']}")
+    return ", ".join(parts)
 
 
 def _phases(t: dict) -> list[dict]:
@@ -58,15 +93,12 @@ def _training_lines(t: dict) -> list[str]:
     phases = _phases(t)
     lines = []
     for i, p in enumerate(phases):
-        gan = p.get("gan_weight", 1.0)
-        loss = (
-            "L1 only (GAN weight 0, no discriminator)" if gan == 0 else f"GAN weight {gan}, L1 weight {p['l1_weight']}"
-        )
         start = f"from the bundle of phase {i}, " if i else ""
+        data = f", crops at {p['scale_range'][0]}-{p['scale_range'][1]} of native size" if p.get("scale_range") else ""
+        dropout = "" if p.get("dropout", True) else ", no dropout"
         lines.append(
-            f"  {i + 1}. {start}{p['epochs']} epochs, {p['steps']:,} steps, batch {p['batch']}, lr {p['lr']}, {loss}, "
-            + ("" if gan == 0 else f"discriminator ndf {p['ndf']}, ")
-            + f"seed {p['seed']}: {p['train_seconds'] / 3600:.2f} h"
+            f"  {i + 1}. {start}{p['epochs']} epochs, {p['steps']:,} steps, batch {p['batch']}, lr {p['lr']}, "
+            f"{_recipe(p)}{data}{dropout}, seed {p['seed']}: {p['train_seconds'] / 3600:.2f} h"
         )
     total = sum(p["train_seconds"] for p in phases)
     head = f"- trained with `upscale2x train` in {len(phases)} phase{'s' if len(phases) > 1 else ''}:"
@@ -78,11 +110,21 @@ def _training_lines(t: dict) -> list[str]:
     ]
 
 
+def _generator(card: dict) -> str:
+    """The generator's widths and upsampling, in words."""
+    widths = f"base width {card['base_width']}, cap {card['max_width']}"
+    name = f"preset `{card['preset']}` ({widths})" if card.get("preset") else f"custom widths ({widths})"
+    up = card.get("upsample", "transpose")
+    how = "nearest x2 + 3x3 conv decoder" if up == "resize" else "pix2pix's transposed-conv decoder"
+    return f"{name}, upsample `{up}` ({how})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("bundle", type=Path)
     ap.add_argument("--quality", type=Path, help="JSON line printed by benchmarks/quality.py --json")
     ap.add_argument("--quality-heldout", type=Path, help="the same for benchmarks/quality.py data/heldout --json")
+    ap.add_argument("--artifacts", type=Path, help="JSON line printed by benchmarks/artifacts.py --model M --json")
     ap.add_argument("--command", default="", help="the training command(s), for the record")
     ap.add_argument("--notes", type=Path, help="a Markdown file appended to the card (status, caveats)")
     ap.add_argument("--description", default="", help="one line for `upscale2x models` (written into card.json)")
@@ -92,7 +134,7 @@ def main() -> None:
     if a.description:
         card["description"] = a.description
     # The benchmark results go into card.json too: tests/test_models.py re-runs quality.py and compares.
-    for key, path in ((QUALITY_KEYS[0], a.quality), (QUALITY_KEYS[1], a.quality_heldout)):
+    for key, path in ((QUALITY_KEYS[0], a.quality), (QUALITY_KEYS[1], a.quality_heldout), ("artifacts", a.artifacts)):
         if path:
             card["metrics"][key] = json.loads(path.read_text().strip().splitlines()[-1])
     (a.bundle / "card.json").write_text(json.dumps(card, indent=2) + "\n")
@@ -106,8 +148,8 @@ def main() -> None:
         f"- task: `{card['task']}` (x{card['shapes']['scale']}, {card['shapes']['in_cell']} px cells in, "
         f"{card['shapes']['out_cell']} px out, {card['shapes']['in_channels']} -> {card['shapes']['out_channels']} "
         "channels)",
-        f"- generator: preset `{card['preset']}` (base width {card['base_width']}), "
-        f"{card['parameters']:,} parameters, stored in float32 ({(a.bundle / 'model.keras').stat().st_size / 1e6:.1f} MB)",
+        f"- generator: {_generator(card)}, {card['parameters']:,} parameters, stored in float32 "
+        f"({(a.bundle / 'model.keras').stat().st_size / 1e6:.1f} MB)",
         *_training_lines(t),
         f"- images: {t['images']} ({t['train_images']} trained on, {t['held_out']} held out)",
         "",
@@ -124,12 +166,14 @@ def main() -> None:
             "",
             f"- PSNR {m['psnr_model']:.2f} dB vs bicubic {m['psnr_bicubic']:.2f} dB ({m['psnr_gain_db']:+.2f} dB)",
             f"- SSIM {m['ssim_model']:.3f} vs bicubic {m['ssim_bicubic']:.3f}",
-            f"- sharpness (mean Sobel gradient) {m['sharpness_ratio']:.2f}x bicubic "
-            f"(the real photos: {m['sharpness_target'] / m['sharpness_bicubic']:.2f}x)",
+            f"- sharpness (mean |Laplacian|) {m['sharpness_vs_target']:.2f} of the real photos' "
+            f"(bicubic {m['sharpness_bicubic'] / m['sharpness_target']:.2f})",
         ]
     for key, what in zip(QUALITY_KEYS, QUALITY_WHAT, strict=True):
         if key in m:
             lines += ["", *_quality_lines(m[key], what)]
+    if "artifacts" in m:
+        lines += ["", *_artifact_lines(m["artifacts"])]
     if a.command:
         lines += ["", "## How to reproduce", "", "```bash", a.command, "```"]
     if a.notes:

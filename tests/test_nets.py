@@ -3,6 +3,8 @@ import pytest
 
 from upscale2x.nets import PRESETS, decoder_widths, encoder_widths, patch_discriminator, unet_generator
 
+PAPER_PRESETS = ("small", "medium", "large")
+
 
 @pytest.mark.parametrize(
     ("preset", "in_ch", "expected"),
@@ -12,12 +14,42 @@ def test_preset_parameter_counts_match_the_paper(preset, in_ch, expected):
     assert unet_generator(preset, in_channels=in_ch, out_channels=3).count_params() == expected
 
 
+@pytest.mark.parametrize(
+    ("preset", "in_ch", "expected"),
+    [("small", 1, 4_768_299), ("medium", 1, 12_504_787), ("large", 1, 39_167_619), ("small", 3, 4_768_427)],
+)
+def test_resize_variant_parameter_counts(preset, in_ch, expected):
+    # Nearest x2 + 3x3 conv: the decoder's kernels are 3x3 instead of 4x4, the rest is unchanged.
+    assert unet_generator(preset, in_channels=in_ch, out_channels=3, upsample="resize").count_params() == expected
+
+
+def test_resize_upsampling_maps_a_flat_input_to_a_flat_output():
+    """A transposed 4x4 stride-2 conv stamps a period-2 checkerboard on a flat field by construction; resize-conv
+    (the decoder step of upsample="resize") cannot, whatever its weights."""
+    from upscale2x._tf import keras
+    from upscale2x.nets import _upsample_conv
+
+    x = np.full((1, 32, 32, 8), 0.3, np.float32)
+    out = {}
+    for up in ("transpose", "resize"):
+        keras.utils.set_random_seed(0)
+        inp = keras.Input((None, None, 8))
+        layer = keras.Model(inp, _upsample_conv(inp, 4, up, "up"))
+        y = np.asarray(layer(x))[0, 4:-4, 4:-4]  # away from the zero-padded border
+        assert y.shape[-1] == 4
+        out[up] = y
+    assert out["resize"].std(axis=(0, 1)).max() < 1e-4  # float round-off only
+    checker = out["transpose"][0::2, 0::2] - out["transpose"][1::2, 1::2]  # even vs odd output phase
+    assert np.abs(checker).mean() > 1e-2
+
+
 def test_widths_follow_the_paper_table():
     # Paper 003, "Our Filters": layers 1-8 then 9-15 (the table's model is base width 8).
     assert encoder_widths(8) == [8, 16, 32, 64, 128, 256, 512, 512]
     assert decoder_widths(8) == [512, 256, 128, 64, 32, 16, 8]
     assert encoder_widths(64) == [64, 128, 256, 512, 512, 512, 512, 512]
-    assert [p.base_width for p in PRESETS.values()] == [4, 8, 64]
+    assert [PRESETS[p].base_width for p in PAPER_PRESETS] == [4, 8, 64]
+    assert all(PRESETS[p].max_width == 512 for p in PAPER_PRESETS)
 
 
 def test_generator_maps_shapes_and_range():
@@ -36,6 +68,14 @@ def test_discriminator_is_a_70px_patchgan():
     assert patch_discriminator(64).count_params() > patch_discriminator(8).count_params() * 40
 
 
+def test_spectral_norm_discriminator_keeps_the_patch_grid_and_drops_batchnorm():
+    d = patch_discriminator(ndf=4, in_channels=1, out_channels=3, spectral_norm=True)
+    assert tuple(d([np.zeros((1, 256, 256, 1)), np.zeros((1, 256, 256, 3))]).shape) == (1, 30, 30, 1)
+    names = [layer.name for layer in d.layers]
+    assert not any(n.endswith("_bn") for n in names)
+    assert {"d1_act", "d2_act", "d3_act", "d4_act", "logits"} <= set(names)
+
+
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="unknown preset 'huge'"):
         unet_generator("huge")
@@ -43,3 +83,7 @@ def test_bad_arguments_raise():
         unet_generator("small", base_width=4)
     with pytest.raises(ValueError, match="ndf"):
         patch_discriminator(0)
+    with pytest.raises(ValueError, match="unknown upsampling 'bicubic'"):
+        unet_generator(base_width=2, max_width=8, upsample="bicubic")
+    with pytest.raises(ValueError, match="has its own width cap"):
+        unet_generator("small", max_width=64)

@@ -285,3 +285,98 @@ def test_gan_weight_can_change_on_resume_and_is_recorded(tmp_path, images):
         key = f"{net}_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE"
         assert tf.train.load_variable(str(run / "checkpoints" / latest / "state"), key) == pytest.approx(5e-5)
     assert json.loads((out / "card.json").read_text())["training"]["gan_weight"] == 0.5
+
+
+def test_gan_recipe_options_train_and_are_recorded(tmp_path, images):
+    from upscale2x.train.fit import train
+
+    statuses = []
+    recipe = {"gan_loss": "hinge", "feature_matching": 10.0, "r1": 1.0, "spectral_norm": True, "d_lr": 1e-4}
+    out = train(_cfg(images, tmp_path / "r", "see", upsample="resize", **recipe), on_status=statuses.append)
+    losses = [s.losses for s in statuses if s.losses][-1]
+    assert {"g_gan", "l1", "d", "fm", "r1"} <= set(losses) and all(np.isfinite(v) for v in losses.values())
+    assert losses["fm"] > 0 and losses["r1"] > 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["upsample"] == "resize"
+    assert {k: card["training"][k] for k in recipe} == recipe
+    # The architecture of the discriminator cannot change on --resume; the loss recipe can.
+    with pytest.raises(TrainError, match="--resume cannot change spectral_norm: True -> False"):
+        train(_cfg(images, tmp_path / "r", "see", upsample="resize", epochs=2), resume=True)
+
+
+@pytest.mark.parametrize("loss", ["bce", "lsgan", "hinge"])
+def test_each_gan_loss_moves_both_nets(tmp_path, images, loss):
+    from upscale2x._tf import tf
+    from upscale2x.train.fit import _build
+
+    model = _build(_cfg(images, tmp_path / "w", "see", gan_loss=loss), 2)
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((2, 256, 256, 1)), tf.float32)
+    y = tf.constant(rng.random((2, 256, 256, 3)), tf.float32)
+    d0 = model.discriminator.get_weights()
+    losses = {k: float(v) for k, v in model.train_step((x, y)).items()}
+    assert np.isfinite(losses["d"]) and np.isfinite(losses["g_gan"])
+    assert any(not np.array_equal(a, b) for a, b in zip(d0, model.discriminator.get_weights(), strict=True))
+    if loss == "hinge":  # relu(1 - D(real)) + relu(1 + D(fake)) at an untrained D: close to 2
+        assert 1.0 < losses["d"] < 3.0
+
+
+def _position_image(h: int, w: int) -> np.ndarray:
+    """uint8 image whose red channel is x mod 256 and green is y mod 256 (a crop tells where it came from)."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    return np.stack([xx % 256, yy % 256, (xx // 256) * 40 + (yy // 256)], axis=2).astype(np.uint8)
+
+
+def test_scale_range_crops_native_pixels_or_downscales():
+    from upscale2x._tf import tf
+    from upscale2x.train.pairs import make_pair
+
+    img = _position_image(700, 900)
+    for s in range(4):
+        x, y = make_pair(tf.constant(img), tf.constant([s, 3], tf.int64), "sr8x", scale_range=(1.0, 1.0))
+        y = np.round(y.numpy() * 255).astype(np.int64)
+        assert x.shape == (32, 32, 3) and y.shape == (256, 256, 3)
+        # Native pixels: one pixel per pixel (x mod 256 steps by 1, modulo flips and the 255 -> 0 wrap).
+        steps = np.abs(np.diff(y[128, :, 0]))
+        assert np.median(steps) == 1
+    x, y = make_pair(tf.constant(img), tf.constant([0, 3], tf.int64), "sr8x", scale_range=(0.5, 0.5))
+    steps = np.abs(np.diff(np.round(y.numpy()[128, :, 0] * 255)))
+    assert np.median(steps) == pytest.approx(2, abs=0.5)  # half size: two source pixels per pixel
+    # Images too small for a crop at the asked scale are shrunk only as far as a 256 crop needs.
+    _, y = make_pair(tf.constant(img[:300, :300]), tf.constant([0, 3], tf.int64), "sr8x", scale_range=(0.1, 0.1))
+    assert y.shape == (256, 256, 3)
+
+
+def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
+    from upscale2x.train.data import epoch_repeats
+
+    small, big = np.zeros((300, 400, 3), np.uint8), np.zeros((1024, 2048, 3), np.uint8)
+    assert list(epoch_repeats([small, big], native=True)) == [1, 8]
+    assert list(epoch_repeats([small, big], native=False)) == [1, 1]
+    for i in range(4):
+        Image.fromarray(_position_image(600, 800 + i)).save(tmp_path / f"{i}.png")
+    assert load_folder(tmp_path, DataSpec("sr8x", native=True))[0].shape == (600, 800, 3)
+    assert min(load_folder(tmp_path, DataSpec("sr8x"))[0].shape[:2]) == 333
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--upsample", "bicubic"], "upsample must be one of transpose, resize, got 'bicubic'"),
+        (["--gan-loss", "wgan"], "gan loss must be one of bce, lsgan, hinge, got 'wgan'"),
+        (["--feature-matching", "-1"], "feature matching weight must be >= 0, got -1.0"),
+        (["--r1", "-0.5"], "r1 must be >= 0, got -0.5"),
+        (["--d-lr", "2"], "discriminator learning rate must be in (0, 1), got 2.0"),
+        (["--scale-range", "0.5"], "--scale-range: expected LO,HI such as 0.25,1, got '0.5'"),
+        (["--scale-range", "1,2"], "scale range must be LO,HI with 0 < LO <= HI <= 1"),
+        (["--scale-range", "0.8,0.4"], "scale range must be LO,HI with 0 < LO <= HI <= 1"),
+        (["--base-width", "0"], "base width must be >= 1, got 0"),
+        (["--base-width", "8", "--max-width", "0"], "max width must be >= 1, got 0"),
+    ],
+)
+def test_cli_rejects_bad_new_train_options_with_one_line(tmp_path, images, args, message):
+    r = runner.invoke(app, _cli_train(images, tmp_path / "bad", 1, 2, *args))
+    assert r.exit_code == 1, r.output
+    lines = [line for line in r.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], r.output
+    assert not (tmp_path / "bad").exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelError
+from .nets import UPSAMPLERS
 from .tasks import TASKS, TaskSpec
 
 CARD = "card.json"
@@ -29,6 +30,7 @@ class Card:
     base_width: int  # generator base width w
     preset: str | None = None  # small / medium / large, or None for a custom width
     max_width: int = 512  # filter cap of the generator (512 in the paper)
+    upsample: str = "transpose"  # decoder upsampling (nets.UPSAMPLERS): pix2pix's transposed conv, or resize
     parameters: int = 0  # generator parameter count (checked on load)
     name: str = ""  # short name shown by `upscale2x models`
     description: str = ""  # one line for humans
@@ -41,6 +43,8 @@ class Card:
             raise ValueError(f"unknown task {self.task!r}; expected one of {', '.join(TASKS)}")
         if self.base_width < 1:
             raise ValueError(f"base_width must be >= 1, got {self.base_width}")
+        if self.upsample not in UPSAMPLERS:
+            raise ValueError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {self.upsample!r}")
 
     @property
     def spec(self) -> TaskSpec:

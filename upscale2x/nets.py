@@ -3,7 +3,16 @@
 The architecture follows the TensorFlow pix2pix tutorial, with the filter widths of the paper in
 ``../shared/seeds/003_…`` made a parameter: encoder step ``i`` (0..7) has ``min(w * 2**i, 512)`` filters and
 the decoder mirrors the encoder. All convolutions are 4x4 stride 2 without bias (BatchNorm follows), except
-the final transposed convolution, which has a bias and ends in tanh. Inputs and outputs are in [-1, 1].
+the final layer, which has a bias and ends in tanh. Inputs and outputs are in [-1, 1].
+
+The decoder upsamples in one of two ways (``UPSAMPLERS``):
+- ``transpose``: pix2pix's 4x4 stride-2 transposed convolutions. Their kernels overlap unevenly (each output
+  pixel of a 2x2 block sums a different subset of the taps), which stamps a period-2 checkerboard that
+  compounds over the decoder's 8 steps and that a GAN loss amplifies (Odena, Dumoulin, Olah, 2016).
+- ``resize``: nearest-neighbour x2 resize, then a 3x3 convolution (the "resize-convolution" Odena et al.
+  recommend). Every output pixel sees the same taps, so a flat input gives a flat output by construction. It
+  costs 9/4 of the decoder's multiply-adds. (Nearest, not bilinear: Keras's bilinear UpSampling2D cannot run on
+  the dynamic shapes of an untiled render inside a tf.function; the 3x3 convolution learns its own smoothing.)
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from types import MappingProxyType
 N_DOWN = 8  # encoder steps; a 256x256 input reaches 1x1 at the bottleneck
 MAX_FILTERS = 512
 CELL = 2**N_DOWN  # the generator's native input size: it needs multiples of 256
+UPSAMPLERS = ("transpose", "resize")  # decoder upsampling: pix2pix's transposed conv, or nearest x2 + 3x3 conv
 
 
 @dataclass(frozen=True)
@@ -23,12 +33,13 @@ class Preset:
     """A named generator width."""
 
     name: str
-    base_width: int  # w: encoder filters are min(w * 2**i, 512)
+    base_width: int  # w: encoder filters are min(w * 2**i, max_width)
     note: str  # one line for `upscale2x info`
+    max_width: int = MAX_FILTERS  # filter cap (512 in the paper)
 
     def __post_init__(self) -> None:
-        if self.base_width < 1:
-            raise ValueError(f"preset {self.name!r}: base width must be >= 1, got {self.base_width}")
+        if self.base_width < 1 or self.max_width < 1:
+            raise ValueError(f"preset {self.name!r}: widths must be >= 1, got {self.base_width}, {self.max_width}")
 
 
 # The one registry of presets: the CLI's choices come from here.
@@ -51,17 +62,25 @@ def decoder_widths(base_width: int, max_width: int = MAX_FILTERS) -> list[int]:
     return encoder_widths(base_width, max_width)[-2::-1]
 
 
-def resolve_width(preset: str | None = None, base_width: int | None = None) -> int:
-    """Return a base width from a preset name or an explicit width (exactly one of them)."""
+def resolve_widths(
+    preset: str | None = None, base_width: int | None = None, max_width: int | None = None
+) -> tuple[int, int]:
+    """(base width, width cap) from a preset name, or from an explicit base width and cap (default 512).
+
+    Give exactly one of ``preset`` and ``base_width``; a preset fixes its own cap. Raises ``ValueError``.
+    """
     if (preset is None) == (base_width is None):
         raise ValueError("give exactly one of preset or base_width")
     if preset is not None:
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
-        return PRESETS[preset].base_width
-    if base_width < 1:
-        raise ValueError(f"base width must be >= 1, got {base_width}")
-    return base_width
+        if max_width is not None and max_width != PRESETS[preset].max_width:
+            raise ValueError(f"preset {preset!r} has its own width cap ({PRESETS[preset].max_width})")
+        return PRESETS[preset].base_width, PRESETS[preset].max_width
+    cap = MAX_FILTERS if max_width is None else max_width
+    if base_width < 1 or cap < 1:
+        raise ValueError(f"base width and max width must be >= 1, got {base_width}, {cap}")
+    return base_width, cap
 
 
 def _down(x, filters: int, batchnorm: bool, name: str):
@@ -75,12 +94,23 @@ def _down(x, filters: int, batchnorm: bool, name: str):
     return layers.LeakyReLU(0.2, name=f"{name}_act")(x)
 
 
-def _up(x, filters: int, dropout: bool, name: str):
+def _upsample_conv(x, filters: int, upsample: str, name: str, **conv_args):
+    """x2 upsampling convolution named ``name``: a 4x4 stride-2 transposed conv, or nearest x2 then a 3x3 conv."""
+    from ._tf import keras
+
+    layers = keras.layers
+    if upsample == "transpose":
+        return layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=name, **conv_args)(x)
+    x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")(x)
+    return layers.Conv2D(filters, 3, padding="same", name=name, **conv_args)(x)
+
+
+def _up(x, filters: int, dropout: bool, upsample: str, name: str):
     from ._tf import keras
 
     layers = keras.layers
 
-    x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = _upsample_conv(x, filters, upsample, f"{name}_conv", use_bias=False)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     if dropout:
         x = layers.Dropout(0.5, name=f"{name}_drop")(x)
@@ -91,65 +121,88 @@ def unet_generator(
     preset: str | None = None,
     *,
     base_width: int | None = None,
-    max_width: int = MAX_FILTERS,
+    max_width: int | None = None,
     in_channels: int = 3,
     out_channels: int = 3,
     zero_output: bool = False,
+    upsample: str = "transpose",
+    dropout: bool = True,
 ):
     """Build the pix2pix U-Net generator.
 
-    Input ``[N, H, W, in_channels]`` and output ``[N, H, W, out_channels]``, both in [-1, 1]; H and W must be
-    multiples of 256. ``max_width`` caps the filters (512 in the paper; tests use tiny caps). ``zero_output``
-    starts the last layer at zero, so a residual generator starts as the identity on its input. Raises
-    ``ValueError`` for an unknown preset or bad channel counts.
+        Input ``[N, H, W, in_channels]`` and output ``[N, H, W, out_channels]``, both in [-1, 1]; H and W must be
+        multiples of 256. ``max_width`` caps the filters of a custom ``base_width`` (default 512, the paper's; tests use
+    tiny caps); a preset brings its own cap. ``zero_output``
+        starts the last layer at zero, so a residual generator starts as the identity on its input. ``upsample``
+        is one of ``UPSAMPLERS``. ``dropout`` keeps pix2pix's 50 % dropout in the first three decoder steps (its
+        noise source; a regression model such as a faithful upscaler trains better without it, and the layer
+        count and parameters are the same either way). Raises ``ValueError`` for an unknown preset or upsampler,
+        or bad channel counts.
     """
     from ._tf import keras
 
     layers = keras.layers
-    w = resolve_width(preset, base_width)
-    if in_channels < 1 or out_channels < 1 or max_width < 1:
-        raise ValueError(f"channel counts and max_width must be >= 1, got {in_channels}, {out_channels}, {max_width}")
+    w, max_width = resolve_widths(preset, base_width, max_width)
+    if in_channels < 1 or out_channels < 1:
+        raise ValueError(f"channel counts must be >= 1, got {in_channels}, {out_channels}")
+    if upsample not in UPSAMPLERS:
+        raise ValueError(f"unknown upsampling {upsample!r}; expected one of {', '.join(UPSAMPLERS)}")
     inp = keras.Input(shape=(None, None, in_channels), name="input")
     x, skips = inp, []
     for i, f in enumerate(encoder_widths(w, max_width)):
         x = _down(x, f, batchnorm=i > 0, name=f"down{i + 1}")
         skips.append(x)
     for i, (f, skip) in enumerate(zip(decoder_widths(w, max_width), reversed(skips[:-1]), strict=True)):
-        x = _up(x, f, dropout=i < 3, name=f"up{i + 1}")
+        x = _up(x, f, dropout=dropout and i < 3, upsample=upsample, name=f"up{i + 1}")
         x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
     init = "zeros" if zero_output else "glorot_uniform"
-    out = layers.Conv2DTranspose(
-        out_channels, 4, strides=2, padding="same", activation="tanh", kernel_initializer=init, name="output"
-    )(x)
-    name = preset or f"w{w}"
+    out = _upsample_conv(x, out_channels, upsample, "output", activation="tanh", kernel_initializer=init)
+    name = (preset or f"w{w}") + ("_resize" if upsample == "resize" else "")
     return keras.Model(inp, out, name=f"unet_{name}_{in_channels}to{out_channels}")
 
 
-def patch_discriminator(ndf: int = 64, *, in_channels: int = 3, out_channels: int = 3):
+DISC_FEATURES = ("d1_act", "d2_act", "d3_act", "d4_act")  # the PatchGAN's intermediate features (feature matching)
+
+
+def patch_discriminator(ndf: int = 64, *, in_channels: int = 3, out_channels: int = 3, spectral_norm: bool = False):
     """Build the 70x70 PatchGAN discriminator (C64-C128-C256-C512 at ``ndf`` = 64).
 
     Inputs: the generator input ``[N, H, W, in_channels]`` and a real or generated target
     ``[N, H, W, out_channels]``, both in [-1, 1]. Output: patch logits ``[N, H/8 - 2, W/8 - 2, 1]``.
-    ``ndf`` scales every width; CPU training wants a narrow one (8-16).
+    ``ndf`` scales every width; CPU training wants a narrow one (8-16). ``spectral_norm`` wraps every
+    convolution in spectral normalisation (Miyato et al., 2018) and drops BatchNorm, as SN-GANs do: the
+    discriminator's Lipschitz bound then holds whatever the batch. Its layers ``DISC_FEATURES`` feed feature
+    matching.
     """
     from ._tf import keras
 
     layers = keras.layers
     if ndf < 1:
         raise ValueError(f"ndf must be >= 1, got {ndf}")
+
+    def conv(x, filters, strides, name, use_bias=False):
+        padding = "same" if strides == 2 else "valid"
+        inner = f"{name}_raw" if spectral_norm else name
+        c = layers.Conv2D(filters, 4, strides=strides, padding=padding, use_bias=use_bias, name=inner)
+        return (layers.SpectralNormalization(c, name=name) if spectral_norm else c)(x)
+
+    def block(x, filters, strides, batchnorm, name):
+        x = conv(x, filters, strides, f"{name}_conv")
+        if batchnorm and not spectral_norm:
+            x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        return layers.LeakyReLU(0.2, name=f"{name}_act")(x)
+
     inp = keras.Input(shape=(None, None, in_channels), name="input")
     tar = keras.Input(shape=(None, None, out_channels), name="target")
     x = layers.Concatenate(name="pair")([inp, tar])
-    x = _down(x, ndf, batchnorm=False, name="d1")
-    x = _down(x, ndf * 2, batchnorm=True, name="d2")
-    x = _down(x, ndf * 4, batchnorm=True, name="d3")
+    x = block(x, ndf, 2, False, "d1")
+    x = block(x, ndf * 2, 2, True, "d2")
+    x = block(x, ndf * 4, 2, True, "d3")
     x = layers.ZeroPadding2D(name="pad1")(x)
-    x = layers.Conv2D(ndf * 8, 4, strides=1, use_bias=False, name="d4_conv")(x)
-    x = layers.BatchNormalization(name="d4_bn")(x)
-    x = layers.LeakyReLU(0.2, name="d4_act")(x)
+    x = block(x, ndf * 8, 1, True, "d4")
     x = layers.ZeroPadding2D(name="pad2")(x)
-    out = layers.Conv2D(1, 4, strides=1, name="logits")(x)
-    return keras.Model([inp, tar], out, name=f"patchgan_ndf{ndf}")
+    out = conv(x, 1, 1, "logits", use_bias=True)
+    return keras.Model([inp, tar], out, name=f"patchgan_ndf{ndf}" + ("_sn" if spectral_norm else ""))
 
 
 def with_dropout_noise(model, seed: int):

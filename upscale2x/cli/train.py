@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ..nets import PRESETS
+from ..nets import PRESETS, UPSAMPLERS
 from ..tasks import TASKS
+from ..train.config import GAN_LOSSES
 from .common import err, fail, handles_errors
 
 
@@ -21,6 +22,19 @@ def train(
     task: Annotated[str, typer.Option(help=f"One of: {', '.join(TASKS)}.")] = "sr8x",
     out: Annotated[Path | None, typer.Option(help="Run folder: checkpoints, previews, logs, final bundle.")] = None,
     preset: Annotated[str, typer.Option(help=f"Generator width: {', '.join(PRESETS)}.")] = "small",
+    base_width: Annotated[
+        int | None, typer.Option(help="Custom generator width instead of --preset: filters min(W*2^i, cap).")
+    ] = None,
+    max_width: Annotated[int, typer.Option(help="Filter cap of a custom --base-width (paper: 512).")] = 512,
+    upsample: Annotated[
+        str,
+        typer.Option(
+            help=f"Decoder upsampling: {', '.join(UPSAMPLERS)} (resize = nearest x2 + 3x3 conv, no checkerboard)."
+        ),
+    ] = "transpose",
+    dropout: Annotated[
+        bool, typer.Option(help="pix2pix's decoder dropout (its noise source); --no-dropout for faithful models.")
+    ] = True,
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the training images.")] = 200,
     batch: Annotated[int, typer.Option(min=1, help="Images per step (per replica).")] = 4,
     lr: Annotated[float, typer.Option(help="Adam learning rate (both nets).")] = 2e-4,
@@ -31,11 +45,29 @@ def train(
     ndf: Annotated[
         int, typer.Option(min=1, help="Discriminator base width (pix2pix: 64; 8-16 trains far faster on CPU).")
     ] = 64,
+    gan_loss: Annotated[str, typer.Option(help=f"Adversarial loss: {', '.join(GAN_LOSSES)} (pix2pix: bce).")] = "bce",
+    feature_matching: Annotated[
+        float, typer.Option(help="Weight of pix2pixHD's discriminator feature-matching term (0 = off; 10).")
+    ] = 0.0,
+    r1: Annotated[float, typer.Option(help="R1 gradient penalty gamma on real images (0 = off).")] = 0.0,
+    spectral_norm: Annotated[
+        bool, typer.Option(help="Spectral normalisation on the discriminator (replaces its BatchNorm).")
+    ] = False,
+    d_lr: Annotated[
+        float | None, typer.Option(help="Discriminator learning rate (default: --lr); lower = slower discriminator.")
+    ] = None,
     val_fraction: Annotated[float, typer.Option(help="Share of images held out for previews and metrics.")] = 0.05,
     checkpoint_steps: Annotated[int, typer.Option(min=1, help="Also checkpoint every N steps inside an epoch.")] = 200,
     input_side: Annotated[str, typer.Option(help="paired AB images: which half is the input (left/right).")] = "left",
     flip_vertical: Annotated[bool, typer.Option(help="Also flip vertically at random (textures, skies).")] = False,
     max_images: Annotated[int | None, typer.Option(help="Use at most this many images (quick trials).")] = None,
+    scale_range: Annotated[
+        str | None,
+        typer.Option(
+            help="LO,HI: crop at a random scale of the native pixels (1 = native; e.g. 0.25,1) instead of whole "
+            "scenes shrunk to 256-333 px."
+        ),
+    ] = None,
     init_from: Annotated[
         str | None, typer.Option(help="Start the generator from this bundle (name or folder): fine-tuning.")
     ] = None,
@@ -54,6 +86,7 @@ def train(
         raise typer.BadParameter(f"expected one of {', '.join(TASKS)}", param_hint="--task")
     if preset not in PRESETS:
         raise typer.BadParameter(f"expected one of {', '.join(PRESETS)}", param_hint="--preset")
+    scales = _scale_range(scale_range)  # the other new values are checked by TrainConfig: one error line each
     if out is None:
         raise fail("--out DIR is required (the run folder)")
     from ..train.config import TrainConfig
@@ -63,13 +96,23 @@ def train(
         data=str(data),
         task=task,
         out=str(out),
-        preset=preset,
+        preset=None if base_width is not None else preset,
+        base_width=base_width,
+        max_width=max_width,
+        upsample=upsample,
+        dropout=dropout,
+        scale_range=scales,
         epochs=epochs,
         batch=batch,
         lr=lr,
         l1_weight=l1_weight,
         gan_weight=gan_weight,
         ndf=ndf,
+        gan_loss=gan_loss,
+        feature_matching=feature_matching,
+        r1=r1,
+        spectral_norm=spectral_norm,
+        d_lr=d_lr,
         val_fraction=val_fraction,
         seed=seed,
         distribute=distribute,
@@ -114,3 +157,14 @@ def train(
         folder = run(cfg, resume=resume, on_status=status, on_skip=skipped, export_to=export)
     if not quiet:
         err.print(f"bundle written to {folder}: render with `upscale2x render IMAGE --model {folder}`")
+
+
+def _scale_range(text: str | None) -> tuple[float, float] | None:
+    """``"LO,HI"`` -> (lo, hi) (TrainConfig checks the range); one error line if it is not two numbers."""
+    if text is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise fail(f"--scale-range: expected LO,HI such as 0.25,1, got {text!r}") from None
+    return lo, hi

@@ -7,12 +7,27 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ..errors import TrainError
-from ..nets import PRESETS
+from ..nets import PRESETS, UPSAMPLERS
 from ..tasks import TASKS
 
 STRATEGIES = ("none", "mirrored", "multiworker")
+GAN_LOSSES = ("bce", "lsgan", "hinge")  # adversarial losses (train/gan.py): pix2pix's, least squares, hinge
 # Settings that must not change between a run and its resumption (epochs may grow; quiet/progress may change).
-FIXED_ON_RESUME = ("task", "preset", "base_width", "max_width", "ndf", "batch", "seed", "val_fraction", "input_side")
+FIXED_ON_RESUME = (
+    "task",
+    "preset",
+    "base_width",
+    "max_width",
+    "upsample",
+    "dropout",
+    "ndf",
+    "spectral_norm",
+    "batch",
+    "seed",
+    "val_fraction",
+    "input_side",
+    "scale_range",
+)
 
 
 @dataclass(frozen=True)
@@ -24,13 +39,20 @@ class TrainConfig:
     out: str  # run folder: checkpoints, previews, logs, and the final bundle
     preset: str | None = "small"  # generator width preset; None with base_width for a custom width
     base_width: int | None = None  # custom generator base width (instead of a preset)
-    max_width: int = 512  # generator filter cap
+    max_width: int = 512  # generator filter cap of a custom base width (a preset brings its own)
+    upsample: str = "transpose"  # decoder upsampling: transpose (pix2pix) or resize (nearest x2 + 3x3 conv)
+    dropout: bool = True  # pix2pix's dropout in the first three decoder steps (its noise source)
     epochs: int = 200  # passes over the training images
     batch: int = 4  # images per step per replica (global batch = batch x replicas)
     lr: float = 2e-4  # Adam learning rate for both nets
     l1_weight: float = 100.0  # lambda of the L1 term
     gan_weight: float = 1.0  # weight of the adversarial term; 0 = L1 only (discriminator not trained)
     ndf: int = 64  # discriminator base width (64 = pix2pix; 8-16 for CPU training)
+    gan_loss: str = "bce"  # adversarial loss: bce (pix2pix), lsgan or hinge
+    feature_matching: float = 0.0  # weight of pix2pixHD's discriminator feature-matching term (0 = off; HD: 10)
+    r1: float = 0.0  # R1 gradient penalty gamma on real images (0 = off)
+    spectral_norm: bool = False  # spectral normalisation on the discriminator's convolutions (no BatchNorm there)
+    d_lr: float | None = None  # discriminator learning rate (None = lr); lower = a slower discriminator
     val_fraction: float = 0.05  # share of images held out for previews and metrics
     seed: int = 0  # data order, augmentation and initial weights
     distribute: str = "none"  # none / mirrored (local GPUs) / multiworker (TF_CONFIG)
@@ -39,8 +61,14 @@ class TrainConfig:
     flip_vertical: bool = False  # see/sr8x: random vertical flips too
     max_images: int | None = None  # use at most this many images (quick runs)
     init_from: str | None = None  # start the generator from this bundle's weights (fine-tuning)
+    # sr8x/see: crop at a random scale in [lo, hi] of the image's native size (log-uniform; 1 = native pixels),
+    # raised where needed so a 256 crop fits; None = shrink whole scenes so the shorter side is 100-130 % of 256.
+    scale_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.scale_range is not None:
+            object.__setattr__(self, "scale_range", tuple(float(v) for v in self.scale_range))
+        lo, hi = self.scale_range or (1.0, 1.0)
         checks = [
             (self.task in TASKS, f"task must be one of {', '.join(TASKS)}, got {self.task!r}"),
             (self.preset is None or self.preset in PRESETS, f"preset must be one of {', '.join(PRESETS)}"),
@@ -52,8 +80,20 @@ class TrainConfig:
             (self.gan_weight >= 0, f"gan weight must be >= 0, got {self.gan_weight}"),
             (self.l1_weight > 0 or self.gan_weight > 0, "l1 weight and gan weight cannot both be 0"),
             (self.ndf >= 1, f"ndf must be >= 1, got {self.ndf}"),
+            (self.gan_loss in GAN_LOSSES, f"gan loss must be one of {', '.join(GAN_LOSSES)}, got {self.gan_loss!r}"),
+            (self.feature_matching >= 0, f"feature matching weight must be >= 0, got {self.feature_matching}"),
+            (self.r1 >= 0, f"r1 must be >= 0, got {self.r1}"),
+            (self.d_lr is None or 0 < self.d_lr < 1, f"discriminator learning rate must be in (0, 1), got {self.d_lr}"),
             (self.distribute in STRATEGIES, f"distribute must be one of {', '.join(STRATEGIES)}"),
             (self.checkpoint_steps >= 1, "checkpoint steps must be >= 1"),
+            (self.upsample in UPSAMPLERS, f"upsample must be one of {', '.join(UPSAMPLERS)}, got {self.upsample!r}"),
+            (self.base_width is None or self.base_width >= 1, f"base width must be >= 1, got {self.base_width}"),
+            (self.max_width >= 1, f"max width must be >= 1, got {self.max_width}"),
+            (
+                self.scale_range is None or len(self.scale_range) == 2 and 0 < lo <= hi <= 1,
+                f"scale range must be LO,HI with 0 < LO <= HI <= 1 (1 = native pixels), got {self.scale_range}",
+            ),
+            (self.scale_range is None or self.task != "paired", "scale range is for sr8x and see, not paired data"),
         ]
         for ok, message in checks:
             if not ok:
@@ -61,7 +101,13 @@ class TrainConfig:
 
     @property
     def width(self) -> int:
+        """The generator's base width (the preset's, or the custom one)."""
         return PRESETS[self.preset].base_width if self.preset else int(self.base_width)
+
+    @property
+    def cap(self) -> int:
+        """The generator's filter cap (the preset's, or ``max_width`` for a custom width)."""
+        return PRESETS[self.preset].max_width if self.preset else int(self.max_width)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")

@@ -22,6 +22,7 @@ MIN_IMAGES = 4  # fewer usable images than this cannot train anything (nor hold 
 CROP = 256  # the generator's cell
 SCALE_RANGE = (1.0, 1.3)  # random scale: shorter side becomes 100-130 % of the crop
 KEEP_SIDE = round(CROP * SCALE_RANGE[1])  # images are stored with the shorter side at most this
+REPEAT_AREA = 512 * 512  # native-resolution data: an image is drawn once per epoch per this many pixels
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class DataSpec:
     input_side: str = "left"  # paired side-by-side AB images: which half is the input (left or right)
     val_fraction: float = 0.05  # share held out for previews and metrics
     flip_vertical: bool = False  # see: also flip vertically (skies, textures; not for upright scenes)
+    native: bool = False  # keep images at native resolution (crops at a random scale) instead of shrinking them
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -96,7 +98,7 @@ def load_folder(
         if spec.task == "paired":
             a, b = _split_ab(img, spec.input_side)
             img = np.concatenate([a, b], axis=2)
-        images.append(_shrink(img) if spec.task != "paired" else img)
+        images.append(_shrink(img) if spec.task != "paired" and not spec.native else img)
     _check_count(folder, len(images), len(files))
     return images
 
@@ -131,6 +133,16 @@ def _load_ab_folders(folder: Path, skip) -> list[np.ndarray]:
 def _check_count(folder: Path, usable: int, found: int) -> None:
     if usable < MIN_IMAGES:
         raise DatasetError(f"{folder}: only {usable} usable images of {found} found; need at least {MIN_IMAGES}")
+
+
+def epoch_repeats(images: list[np.ndarray], native: bool) -> np.ndarray:
+    """How often each image is drawn per epoch: once, or (native data) once per 512x512 pixels it holds.
+
+    A 2560x1600 photo then weighs as much as the 16 tiles it could be cut into, not as much as one thumbnail.
+    """
+    if not native:
+        return np.ones(len(images), np.int64)
+    return np.array([max(1, round(i.shape[0] * i.shape[1] / REPEAT_AREA)) for i in images], np.int64)
 
 
 def split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -24,9 +24,9 @@ from ..nets import patch_discriminator, unet_generator
 from ..tasks import TASKS
 from .checkpoints import CheckpointStore
 from .config import TrainConfig
-from .data import DataSpec, load_folder, split
+from .data import DataSpec, epoch_repeats, load_folder, split
 from .evaluate import evaluate
-from .gan import Pix2Pix
+from .gan import GanRecipe, Pix2Pix
 from .pairs import make_pair
 from .previews import Logs, strip, write_preview
 
@@ -63,8 +63,16 @@ def _is_chief() -> bool:
     return task.get("type", "chief") == "chief" or (task.get("type") == "worker" and task.get("index", 0) == 0)
 
 
+def epoch_indices(images, indices, cfg: TrainConfig) -> np.ndarray:
+    """The image indices one epoch draws (before shuffling): each training image, repeated by its weight."""
+    return np.repeat(indices, epoch_repeats([images[i] for i in indices], cfg.scale_range is not None))
+
+
 def epoch_dataset(images, indices, cfg: TrainConfig, epoch: int, global_batch: int, skip_steps: int):
-    """Batches of (input, target) for one epoch, starting after ``skip_steps`` steps (for resumption)."""
+    """Batches of (input, target) for one epoch, starting after ``skip_steps`` steps (for resumption).
+
+    ``indices`` is :func:`epoch_indices`' list: an image may appear more than once.
+    """
     order = np.random.default_rng([cfg.seed, epoch]).permutation(indices)
     n = len(order) // global_batch * global_batch
     start = skip_steps * global_batch
@@ -78,7 +86,7 @@ def epoch_dataset(images, indices, cfg: TrainConfig, epoch: int, global_batch: i
     ds = tf.data.Dataset.from_generator(gen, output_signature=sig)
     ds = ds.map(
         lambda img, pos: make_pair(
-            img, tf.stack([tf.constant(cfg.seed, tf.int64), pos]), cfg.task, True, cfg.flip_vertical
+            img, tf.stack([tf.constant(cfg.seed, tf.int64), pos]), cfg.task, True, cfg.flip_vertical, cfg.scale_range
         ),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
@@ -97,17 +105,22 @@ def _build(cfg: TrainConfig, global_batch: int):
     keras.utils.set_random_seed(cfg.seed)
     g = unet_generator(
         base_width=cfg.width,
-        max_width=cfg.max_width,
+        max_width=cfg.cap,
         in_channels=spec.in_channels,
         out_channels=spec.out_channels,
         zero_output=spec.residual,
+        upsample=cfg.upsample,
+        dropout=cfg.dropout,
     )
     if cfg.init_from:
         _init_generator(g, cfg)
-    d = patch_discriminator(cfg.ndf, in_channels=spec.in_channels, out_channels=spec.out_channels)
-    model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch, cfg.gan_weight)
+    d = patch_discriminator(
+        cfg.ndf, in_channels=spec.in_channels, out_channels=spec.out_channels, spectral_norm=cfg.spectral_norm
+    )
+    recipe = GanRecipe(cfg.gan_loss, cfg.feature_matching, cfg.r1)
+    model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch, cfg.gan_weight, recipe)
     g_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
-    d_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
+    d_opt = keras.optimizers.Adam(cfg.d_lr or cfg.lr, beta_1=0.5)
     g_opt.build(g.trainable_variables)  # optimizer slots exist before a restore fills them
     d_opt.build(d.trainable_variables)
     model.compile(g_opt, d_opt)
@@ -124,10 +137,10 @@ def _init_generator(g, cfg: TrainConfig) -> None:
     except ModelError as e:
         raise TrainError(f"--init-from: {e}") from None
     c = source.card
-    if (c.task, c.base_width, c.max_width) != (cfg.task, cfg.width, cfg.max_width):
+    if (c.task, c.base_width, c.max_width, c.upsample) != (cfg.task, cfg.width, cfg.cap, cfg.upsample):
         raise TrainError(
-            f"--init-from {cfg.init_from}: a {c.task} model of width {c.base_width}/{c.max_width} cannot start a "
-            f"{cfg.task} model of width {cfg.width}/{cfg.max_width}"
+            f"--init-from {cfg.init_from}: a {c.task} model of width {c.base_width}/{c.max_width} ({c.upsample}) "
+            f"cannot start a {cfg.task} model of width {cfg.width}/{cfg.cap} ({cfg.upsample})"
         )
     g.set_weights(source.model.get_weights())
 
@@ -171,12 +184,14 @@ def train(
     if cfg.init_from and not resume:
         _record_source(cfg, out)
     report = on_status or (lambda s: None)
-    data_spec = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical)
+    native = cfg.scale_range is not None
+    data_spec = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical, native)
     images = load_folder(cfg.data, data_spec, on_skip)[: cfg.max_images]
     train_idx, val_idx = split(len(images), cfg.val_fraction, cfg.seed)
+    drawn = epoch_indices(images, train_idx, cfg)
     strategy = _strategy(cfg.distribute)
     global_batch = cfg.batch * strategy.num_replicas_in_sync
-    steps = len(train_idx) // global_batch
+    steps = len(drawn) // global_batch
     if steps == 0:
         raise TrainError(f"{cfg.data}: {len(train_idx)} training images cannot fill one batch of {global_batch}")
     with strategy.scope():
@@ -196,8 +211,9 @@ def train(
     state = {"epoch": 0, "step": 0, "global_step": 0, "train_seconds": 0.0, "history": []}
     if resume:
         state.update(store.restore())
-        for opt in (model.g_optimizer, model.d_optimizer):  # the checkpoint holds the old rate; --lr may change it
-            opt.learning_rate = cfg.lr
+        # The checkpoint holds the old rates; --lr and --d-lr may change them.
+        model.g_optimizer.learning_rate = cfg.lr
+        model.d_optimizer.learning_rate = cfg.d_lr or cfg.lr
     val_x, val_y = held_out_pairs(images, val_idx, cfg)
     logs = Logs(out / "logs") if chief and export_to is None else None
 
@@ -212,7 +228,7 @@ def train(
     while state["epoch"] < cfg.epochs and export_to is None:
         epoch = state["epoch"]
         ds = strategy.experimental_distribute_dataset(
-            epoch_dataset(images, train_idx, cfg, epoch, global_batch, state["step"])
+            epoch_dataset(images, drawn, cfg, epoch, global_batch, state["step"])
         )
         t0, done_here = time.perf_counter(), 0
         for batch in ds:
@@ -255,7 +271,8 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
         task=cfg.task,
         base_width=cfg.width,
         preset=cfg.preset,
-        max_width=cfg.max_width,
+        max_width=cfg.cap,
+        upsample=cfg.upsample,
         name=name,
         description=f"{cfg.task} model trained with upscale2x train on {Path(cfg.data).name}",
         training={
@@ -269,6 +286,13 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "l1_weight": cfg.l1_weight,
             "gan_weight": cfg.gan_weight,
             "ndf": cfg.ndf,
+            "gan_loss": cfg.gan_loss,
+            "feature_matching": cfg.feature_matching,
+            "r1": cfg.r1,
+            "spectral_norm": cfg.spectral_norm,
+            "d_lr": cfg.d_lr or cfg.lr,
+            "dropout": cfg.dropout,
+            "scale_range": list(cfg.scale_range) if cfg.scale_range else None,
             "seed": cfg.seed,
             "distribute": cfg.distribute,
             "replicas": replicas,

@@ -6,30 +6,87 @@ real-vs-ones plus fake-vs-zeros. Both use Adam(2e-4, beta_1=0.5). Losses are ave
 batch (``tf.nn.compute_average_loss``) so the same code is right under tf.distribute strategies.
 ``gan_weight`` scales the adversarial term; at 0 the step is plain L1 regression and the discriminator is
 neither run nor updated (an L1-only warm-up, as PSNR-first super-resolution training does before the GAN).
+
+Stabilisers (:class:`GanRecipe`), each off by default so the plain pix2pix loss stays what it was:
+- ``loss``: ``bce`` (pix2pix), ``lsgan`` (least squares, Mao et al. 2017) or ``hinge`` (Miyato et al. 2018).
+- ``feature_matching``: weight of pix2pixHD's feature-matching term, the L1 distance between the
+  discriminator's intermediate features of the real and the generated image, averaged over its 4 layers. It
+  gives the generator a dense, stable target besides the single real/fake verdict.
+- ``r1``: gamma of the R1 penalty (Mescheder et al. 2018), ``gamma/2 * |grad D(real)|^2``, which keeps the
+  discriminator from growing sharp around the real images.
+(Spectral normalisation is a property of the discriminator: ``nets.patch_discriminator(spectral_norm=True)``.)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .. import preprocess
 from .._tf import keras, tf
+from ..nets import DISC_FEATURES
+from .config import GAN_LOSSES
+
+
+@dataclass(frozen=True)
+class GanRecipe:
+    """How the adversarial part is trained (see the module docstring)."""
+
+    loss: str = "bce"  # one of GAN_LOSSES
+    feature_matching: float = 0.0  # weight of the discriminator feature-matching term (pix2pixHD: 10)
+    r1: float = 0.0  # R1 gradient penalty gamma on real images (0 = off)
+
+    def __post_init__(self) -> None:
+        if self.loss not in GAN_LOSSES:
+            raise ValueError(f"GAN loss must be one of {', '.join(GAN_LOSSES)}, got {self.loss!r}")
+        if self.feature_matching < 0 or self.r1 < 0:
+            raise ValueError(f"feature matching and r1 must be >= 0, got {self.feature_matching}, {self.r1}")
 
 
 def _per_example_mean(x):
     return tf.reduce_mean(tf.reshape(x, [tf.shape(x)[0], -1]), axis=1)
 
 
+def _g_adversarial(loss: str, d_fake):
+    """Per-example generator adversarial loss on the fake logits."""
+    if loss == "lsgan":
+        return _per_example_mean(tf.square(d_fake - 1.0))
+    if loss == "hinge":
+        return _per_example_mean(-d_fake)
+    return _per_example_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(d_fake), d_fake))
+
+
+def _d_adversarial(loss: str, d_real, d_fake):
+    """Per-example discriminator loss on the real and fake logits."""
+    if loss == "lsgan":
+        return _per_example_mean(tf.square(d_real - 1.0)) + _per_example_mean(tf.square(d_fake))
+    if loss == "hinge":
+        return _per_example_mean(tf.nn.relu(1.0 - d_real)) + _per_example_mean(tf.nn.relu(1.0 + d_fake))
+    bce = tf.nn.sigmoid_cross_entropy_with_logits
+    return _per_example_mean(bce(tf.ones_like(d_real), d_real)) + _per_example_mean(bce(tf.zeros_like(d_fake), d_fake))
+
+
 class Pix2Pix(keras.Model):
     """Generator + discriminator trained together for ``task`` (a TaskSpec: per-cell transform, residual)."""
 
     def __init__(
-        self, generator, discriminator, task, l1_weight: float = 100.0, global_batch: int = 1, gan_weight: float = 1.0
+        self,
+        generator,
+        discriminator,
+        task,
+        l1_weight: float = 100.0,
+        global_batch: int = 1,
+        gan_weight: float = 1.0,
+        recipe: GanRecipe | None = None,
     ):
         super().__init__(name="pix2pix")
         self.generator, self.discriminator = generator, discriminator
         self.cell_prep, self.residual = task.cell_prep, task.residual
         self.l1_weight, self.global_batch = float(l1_weight), int(global_batch)
         self.gan_weight = float(gan_weight)
-        self._bce = keras.losses.BinaryCrossentropy(from_logits=True, reduction=None)
+        self.recipe = recipe or GanRecipe()
+        # One call gives the logits and the intermediate features (shared weights: no second discriminator).
+        features = [discriminator.get_layer(n).output for n in DISC_FEATURES]
+        self._d_with_features = keras.Model(discriminator.inputs, [*features, discriminator.outputs[0]])
 
     def compile(self, g_optimizer, d_optimizer):  # noqa: D102 - two optimizers instead of one
         super().compile()
@@ -49,26 +106,51 @@ class Pix2Pix(keras.Model):
     def _avg(self, per_example):
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch)
 
+    def _discriminate(self, gen_in, target):
+        *features, logits = self._d_with_features([gen_in, target], training=True)
+        return features, logits
+
     def train_step(self, data):
         x, target = data
         gen_in, real = self.generator_input(x), preprocess.to_model(target)
         if self.gan_weight == 0:
             return self._l1_step(gen_in, real)
+        r = self.recipe
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.fake(gen_in, training=True)
-            d_real = self.discriminator([gen_in, real], training=True)
-            d_fake = self.discriminator([gen_in, fake], training=True)
-            g_gan = self._avg(_per_example_mean(self._bce(tf.ones_like(d_fake), d_fake)))
+            if r.r1 > 0:
+                with tf.GradientTape() as r1_tape:
+                    r1_tape.watch(real)
+                    real_features, d_real = self._discriminate(gen_in, real)
+                    d_real_sum = tf.reduce_sum(d_real)  # inside the tape, or it sees no path to `real`
+                grad = r1_tape.gradient(d_real_sum, real)
+                r1 = self._avg(0.5 * r.r1 * tf.reduce_sum(tf.reshape(tf.square(grad), [tf.shape(grad)[0], -1]), 1))
+            else:
+                real_features, d_real = self._discriminate(gen_in, real)
+                r1 = tf.constant(0.0)
+            fake_features, d_fake = self._discriminate(gen_in, fake)
+            g_gan = self._avg(_g_adversarial(r.loss, d_fake))
             l1 = self._l1(real, fake)
             g_loss = self.gan_weight * g_gan + self.l1_weight * l1
-            d_loss = self._avg(
-                _per_example_mean(self._bce(tf.ones_like(d_real), d_real))
-                + _per_example_mean(self._bce(tf.zeros_like(d_fake), d_fake))
-            )
+            fm = tf.constant(0.0)
+            if r.feature_matching > 0:
+                fm = tf.add_n(
+                    [
+                        self._avg(_per_example_mean(tf.abs(tf.stop_gradient(fr) - ff)))
+                        for fr, ff in zip(real_features, fake_features, strict=True)
+                    ]
+                ) / len(real_features)
+                g_loss += r.feature_matching * fm
+            d_loss = self._avg(_d_adversarial(r.loss, d_real, d_fake)) + r1
         g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
         self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
-        return {"g_gan": g_gan, "l1": l1, "d": d_loss}
+        out = {"g_gan": g_gan, "l1": l1, "d": d_loss}
+        if r.feature_matching > 0:
+            out["fm"] = fm
+        if r.r1 > 0:
+            out["r1"] = r1
+        return out
 
     def _l1(self, real, fake):
         """The L1 term, averaged per example and over the global batch."""

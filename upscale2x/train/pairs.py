@@ -34,14 +34,36 @@ def _scale_crop(img, seed, train: bool):
     return x[top : top + CROP, left : left + CROP]
 
 
+def _native_crop(img, seed, scale_range):
+    """A 256 crop at a random scale f in ``scale_range`` of the native pixels (log-uniform), f raised to fit.
+
+    The source window (256/f pixels square) is cut first and then resized, which is the same as resizing the
+    whole image and cropping, minus the cost.
+    """
+    s_scale, s_crop = _seeds(seed, 2)
+    lo, hi = scale_range
+    h, w = tf.shape(img)[0], tf.shape(img)[1]
+    short = tf.cast(tf.minimum(h, w), tf.float32)
+    log_f = tf.random.stateless_uniform([], s_scale, tf.math.log(float(lo)), tf.math.log(float(hi)) + 1e-9)
+    f = tf.maximum(tf.exp(log_f), CROP / short)
+    side = tf.minimum(tf.cast(tf.math.ceil(CROP / f), tf.int32), tf.minimum(h, w))
+    window = tf.image.stateless_random_crop(img, tf.stack([side, side, tf.shape(img)[2]]), s_crop)
+    x = tf.image.resize(window, [CROP, CROP], method="bilinear", antialias=True)
+    return tf.clip_by_value(x, 0.0, 1.0)
+
+
 def _flips(x, seed, vertical: bool):
     s_h, s_v = _seeds(seed, 2)
     x = tf.image.stateless_random_flip_left_right(x, s_h)
     return tf.image.stateless_random_flip_up_down(x, s_v) if vertical else x
 
 
-def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = False):
-    """(input, target) for one stored uint8 image (paired data: 6 channels, input first)."""
+def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = False, scale_range=None):
+    """(input, target) for one stored uint8 image (paired data: 6 channels, input first).
+
+    ``scale_range`` (lo, hi): training crops at a random scale of the native pixels (:func:`_native_crop`);
+    held-out pairs are always the whole-scene centre crop, so metrics compare across runs.
+    """
     s_crop, s_flip, s_jit = _seeds(seed, 3)
     img = tf.image.convert_image_dtype(img, tf.float32)
     if task == "paired":
@@ -53,7 +75,10 @@ def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = Fa
             img = tf.image.resize(img, [CROP, CROP])
         img = tf.clip_by_value(img, 0.0, 1.0)
         return img[..., :3], img[..., 3:]
-    target = _scale_crop(img, s_crop, train)
+    if train and scale_range is not None:
+        target = _native_crop(img, s_crop, scale_range)
+    else:
+        target = _scale_crop(img, s_crop, train)
     if train:
         target = _flips(target, s_flip, vertical=flip_vertical)
     if task == "sr8x":

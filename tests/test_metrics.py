@@ -1,0 +1,75 @@
+"""The quality measures: PSNR/SSIM protocol, sharpness, and the lattice (checkerboard) measure."""
+
+import numpy as np
+import pytest
+from skimage import data
+
+from upscale2x.metrics import lattice_ratio, lattice_share, periodic_component, psnr, sharpness
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return data.astronaut().astype(np.float32) / 255.0
+
+
+def _checkerboard(shape, levels=(0.4, 0.6)):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return np.where((xx + yy) % 2 == 0, levels[0], levels[1]).astype(np.float32)
+
+
+def test_a_photo_against_itself_and_other_photos_is_near_one(photo):
+    assert lattice_ratio(photo, photo) == pytest.approx(1.0)
+    # Another natural photo of the same size, converted to grayscale: the same order of magnitude.
+    camera = np.repeat((data.camera().astype(np.float32) / 255.0)[..., None], 3, axis=2)
+    assert 0.1 < lattice_ratio(camera, photo) < 30
+
+
+def test_a_planted_two_pixel_checkerboard_is_far_above_one(photo):
+    # A 2-px checkerboard of two grey levels, 2 % of the range, added to the photo: barely visible, yet the lattice
+    # bins hold hundreds of times the photo's share.
+    planted = np.clip(photo + 0.2 * (_checkerboard(photo.shape[:2])[..., None] - 0.5), 0, 1)
+    assert lattice_ratio(planted, photo) > 100
+    # A pure checkerboard of a few grey levels is nearly all lattice power.
+    assert lattice_share(_checkerboard((64, 96), (0.2, 0.8))) > 0.99
+
+
+def test_an_eight_pixel_grid_counts_too(photo):
+    yy, xx = np.mgrid[:512, :512]
+    grid = ((yy % 8 == 0) | (xx % 8 == 0)).astype(np.float32)[..., None] * 0.05
+    assert lattice_ratio(np.clip(photo + grid, 0, 1), photo) > 20
+
+
+def test_periodic_plus_smooth_removes_the_border_jump(photo):
+    # An image's wrap-around (right edge against left, bottom against top) is a jump a plain FFT spreads over
+    # every bin on the axes, lattice bins included; the periodic component has no such jump.
+    ramp = np.tile(np.linspace(0, 1, 128, dtype=np.float32), (128, 1))
+    p = periodic_component(ramp)
+    assert abs(p[:, 0] - p[:, -1]).max() < 0.01  # the ramp itself jumps by 1.0
+    y = photo @ np.array([0.299, 0.587, 0.114], np.float32)
+    plain = np.abs(np.fft.fft2(y - y.mean())) ** 2
+    plain[0, 0] = 0
+    plain_share = plain[::64, ::64].sum() / plain.sum()
+    assert lattice_share(photo) < plain_share / 3
+
+
+def test_lattice_rejects_tiny_or_mismatched_images(photo):
+    with pytest.raises(ValueError, match="at least 16x16"):
+        lattice_share(np.zeros((8, 40, 3), np.float32))
+    with pytest.raises(ValueError, match="one size"):
+        lattice_ratio(photo, photo[:256])
+
+
+def test_psnr_is_on_luma_and_leaves_the_border_out(photo):
+    noisy = photo.copy()
+    noisy[:8] = 0.0  # damage only inside the shaved border
+    assert psnr(noisy, photo) == float("inf")
+    shifted = np.clip(photo + 0.01, 0, 1)
+    assert psnr(shifted, photo) == pytest.approx(40.0, abs=0.3)
+
+
+def test_sharpness_is_zero_for_flat_and_grows_with_detail(photo):
+    assert sharpness(np.full((32, 32, 3), 0.5, np.float32)) == 0.0
+    from scipy.ndimage import gaussian_filter
+
+    blurred = gaussian_filter(photo, sigma=(2, 2, 0))
+    assert sharpness(blurred) < 0.5 * sharpness(photo)

@@ -22,6 +22,10 @@ def test_info_preset_prints_parameter_count():
     assert "parameters: 6,297,491" in r.output
     r = runner.invoke(app, ["info", "--preset", "large", "--in-channels", "3"])
     assert "parameters: 54,425,859" in r.output
+    r = runner.invoke(app, ["info", "--preset", "small", "--upsample", "resize"])
+    assert "parameters: 4,768,299" in r.output and "upsample resize" in r.output
+    r = runner.invoke(app, ["info", "--preset", "small", "--upsample", "bilinear"])
+    assert r.exit_code == 1 and "--upsample: expected one of transpose, resize, got 'bilinear'" in r.output
 
 
 def test_info_bundle_and_models_listing(tmp_path, monkeypatch):

@@ -50,5 +50,23 @@ def test_card_quality_is_reproduced_by_the_benchmark(name):
     assert now["images"] == card["images"]
     for key in ("psnr_model", "psnr_bicubic", "psnr_untiled"):
         assert now[key] == pytest.approx(card[key], abs=0.05), key
-    for key in ("ssim_model", "sharpness_ratio"):
+    for key in ("ssim_model", "sharpness_vs_target", "lattice_model"):
         assert now[key] == pytest.approx(card[key], rel=0.02), key
+
+
+@pytest.mark.parametrize("name", [n for n, c in list_bundles() if "artifacts" in c.metrics])
+def test_card_lattice_numbers_are_reproduced_by_the_benchmark(name):
+    """The card's lattice ratios (models/write_card.py --artifacts) come back when artifacts.py is re-run."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    card = load_bundle(models_dir() / name).card.metrics["artifacts"]
+    cmd = [sys.executable, str(root / "benchmarks" / "artifacts.py"), "--model", str(models_dir() / name), "--json"]
+    run = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=root)
+    now = json.loads(run.stdout.strip().splitlines()[-1])
+    assert now["images"] == card["images"]
+    for key in set(card) - {"images"}:
+        assert now[key] == pytest.approx(card[key], rel=0.05), key

@@ -104,6 +104,24 @@ def test_seeded_variants_are_reproducible(tmp_path, models):
     assert np.abs(a.astype(int) - c).max() > 0
 
 
+def test_seed_without_dropout_is_one_error_line(tmp_path):
+    from conftest import tiny_generator
+
+    from upscale2x.bundle import Bundle, Card, save_bundle
+    from upscale2x.nets import has_dropout, unet_generator
+
+    assert has_dropout(tiny_generator("sr8x"))
+    model = unet_generator(base_width=2, max_width=8, upsample="resize", dropout=False)
+    assert not has_dropout(model)
+    card = Card(task="sr8x", base_width=2, max_width=8, upsample="resize")
+    folder = save_bundle(Bundle(model, card), tmp_path / "nd")
+    src = _img(tmp_path, size=(8, 8))
+    r = _run(src, "--model", folder, "--seed", 1)
+    assert r.exit_code == 1 and "--seed: " in r.output and "has no dropout" in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1
+    assert _run(src, "--model", folder).exit_code == 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

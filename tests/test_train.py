@@ -229,8 +229,10 @@ def test_init_from_a_bundle_starts_from_its_weights(tmp_path, images, tiny_bundl
     source = load_bundle(tiny_bundles["sr8x"]).model
     for a, b in zip(model.generator.get_weights(), source.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    with pytest.raises(TrainError, match="a see model of width 2/8 cannot start a sr8x model"):
+    with pytest.raises(TrainError, match=r"a see model of width 2/8 \(transpose\) cannot start a sr8x model"):
         _build(_cfg(images, tmp_path / "x", "sr8x", init_from=str(tiny_bundles["see"])), 2)
+    with pytest.raises(TrainError, match=r"width 2/8 \(transpose\) cannot start a sr8x model of width 2/8 \(resize\)"):
+        _build(_cfg(images, tmp_path / "y", "sr8x", upsample="resize", init_from=str(tiny_bundles["sr8x"])), 2)
 
 
 def test_a_fine_tuned_card_keeps_the_training_record_of_its_source(tmp_path, images, tiny_bundles):

@@ -32,7 +32,8 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB of the luma, border shaved (data range 1)."""
     from skimage.metrics import peak_signal_noise_ratio
 
-    return float(peak_signal_noise_ratio(_shaved_luma(b), _shaved_luma(a), data_range=1.0))
+    with np.errstate(divide="ignore"):  # identical images: inf dB, not a warning
+        return float(peak_signal_noise_ratio(_shaved_luma(b), _shaved_luma(a), data_range=1.0))
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:

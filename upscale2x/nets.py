@@ -205,6 +205,13 @@ def patch_discriminator(ndf: int = 64, *, in_channels: int = 3, out_channels: in
     return keras.Model([inp, tar], out, name=f"patchgan_ndf{ndf}" + ("_sn" if spectral_norm else ""))
 
 
+def has_dropout(model) -> bool:
+    """Whether generator ``model`` has dropout layers, pix2pix's only noise source (``--no-dropout`` models do not)."""
+    from ._tf import keras
+
+    return any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
+
+
 def with_dropout_noise(model, seed: int):
     """A copy of generator ``model`` whose dropout stays on at inference, with masks fixed by ``seed``.
 

@@ -54,10 +54,10 @@ def stages_for_scale(scale: int) -> int:
 
 def _load(name: str, cache: dict[str, Bundle], seed: int | None) -> Bundle:
     if name not in cache:
-        b = load_bundle(resolve_bundle(name))
-        if seed is not None:
-            from .nets import with_dropout_noise
+        from .nets import has_dropout, with_dropout_noise
 
+        b = load_bundle(resolve_bundle(name))
+        if seed is not None and has_dropout(b.model):  # a --no-dropout model has no noise: it stays as it is
             b = Bundle(with_dropout_noise(b.model, seed), b.card, b.path)
         cache[name] = b
     return cache[name]
@@ -79,6 +79,10 @@ def build_chain(opts: RenderOptions) -> tuple[Chain, int]:
                 "use --chain to run it"
             )
         bundles = [b] * stages_for_scale(opts.scale or 8)
+    if opts.seed is not None:
+        if not any(hasattr(b.model, "noise_seed") for b in bundles):
+            names = ", ".join(dict.fromkeys(str(b.path or b.card.name) for b in bundles))
+            raise RenderError(f"--seed: {names} has no dropout (trained with --no-dropout), so a seed makes no variant")
     # One Stage per distinct bundle: a bundle used twice (--scale 64) reuses its traced model function.
     stages: dict[int, Stage] = {}
     for b in bundles:

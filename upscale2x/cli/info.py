@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..bundle import WEIGHTS, list_bundles, models_dir, read_card, resolve_bundle
-from ..nets import PRESETS
+from ..nets import PRESETS, UPSAMPLERS
 from .common import fail, handles_errors, out
 
 
@@ -23,6 +23,9 @@ def info(
     preset: Annotated[str | None, typer.Option(help=f"Describe a preset instead: {', '.join(PRESETS)}.")] = None,
     in_channels: Annotated[int, typer.Option(min=1, max=4, help="Generator input channels (with --preset).")] = 1,
     out_channels: Annotated[int, typer.Option(min=1, max=4, help="Generator output channels (with --preset).")] = 3,
+    upsample: Annotated[
+        str, typer.Option(help=f"Decoder upsampling (with --preset): {', '.join(UPSAMPLERS)}.")
+    ] = "transpose",
 ) -> None:
     """Print a bundle's card, parameter count and file size, or a preset's architecture."""
     if (model is None) == (preset is None):
@@ -31,11 +34,14 @@ def info(
         if preset not in PRESETS:
             expected = ", ".join(PRESETS)
             raise typer.BadParameter(f"unknown preset {preset!r}; expected one of {expected}", param_hint="--preset")
+        if upsample not in UPSAMPLERS:
+            raise fail(f"--upsample: expected one of {', '.join(UPSAMPLERS)}, got {upsample!r}")
         from ..nets import unet_generator
 
-        net = unet_generator(preset, in_channels=in_channels, out_channels=out_channels)
+        net = unet_generator(preset, in_channels=in_channels, out_channels=out_channels, upsample=upsample)
         net.summary(print_fn=lambda line, *a, **k: out.print(line, markup=False, soft_wrap=True), line_length=100)
-        out.print(f"preset: {preset} (base width {PRESETS[preset].base_width})")
+        p = PRESETS[preset]
+        out.print(f"preset: {preset} (base width {p.base_width}, cap {p.max_width}, upsample {upsample})")
         out.print(f"parameters: {net.count_params():,}")
         return
     folder = resolve_bundle(model)

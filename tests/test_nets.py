@@ -16,7 +16,13 @@ def test_preset_parameter_counts_match_the_paper(preset, in_ch, expected):
 
 @pytest.mark.parametrize(
     ("preset", "in_ch", "expected"),
-    [("small", 1, 4_768_299), ("medium", 1, 12_504_787), ("large", 1, 39_167_619), ("small", 3, 4_768_427)],
+    [
+        ("small", 1, 4_768_299),
+        ("medium", 1, 12_504_787),
+        ("large", 1, 39_167_619),
+        ("small", 3, 4_768_427),
+        ("hires", 3, 2_453_411),
+    ],
 )
 def test_resize_variant_parameter_counts(preset, in_ch, expected):
     # Nearest x2 + 3x3 conv: the decoder's kernels are 3x3 instead of 4x4, the rest is unchanged.
@@ -50,6 +56,8 @@ def test_widths_follow_the_paper_table():
     assert encoder_widths(64) == [64, 128, 256, 512, 512, 512, 512, 512]
     assert [PRESETS[p].base_width for p in PAPER_PRESETS] == [4, 8, 64]
     assert all(PRESETS[p].max_width == 512 for p in PAPER_PRESETS)
+    assert encoder_widths(PRESETS["hires"].base_width, PRESETS["hires"].max_width) == [16, 32, 64, 128] + [128] * 4
+    assert unet_generator("hires", in_channels=1, out_channels=3).count_params() == 3_406_915
 
 
 def test_generator_maps_shapes_and_range():

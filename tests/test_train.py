@@ -90,6 +90,8 @@ def test_resume_continues_counters_and_loss_curve(tmp_path, images):
         train(_cfg(images, split, "sr8x", epochs=2))
     with pytest.raises(TrainError, match=r"--resume cannot change batch: 2 -> 1"):
         train(_cfg(images, split, "sr8x", epochs=2, batch=1), resume=True)
+    with pytest.raises(TrainError, match=r"--resume cannot change width: 2 -> 4"):
+        train(_cfg(images, split, "sr8x", epochs=2, base_width=4), resume=True)
     train(_cfg(images, split, "sr8x", epochs=2), resume=True)
     a = json.loads((straight / "checkpoints" / "latest.json").read_text())
     b = json.loads((split / "checkpoints" / "latest.json").read_text())
@@ -287,6 +289,17 @@ def test_gan_weight_can_change_on_resume_and_is_recorded(tmp_path, images):
         key = f"{net}_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE"
         assert tf.train.load_variable(str(run / "checkpoints" / latest / "state"), key) == pytest.approx(5e-5)
     assert json.loads((out / "card.json").read_text())["training"]["gan_weight"] == 0.5
+
+
+def test_a_custom_width_run_resumes_under_the_preset_of_the_same_widths(tmp_path):
+    from upscale2x.nets import PRESETS
+
+    p = PRESETS["hires"]
+    custom = TrainConfig(data="d", task="sr8x", out="o", preset=None, base_width=p.base_width, max_width=p.max_width)
+    named = TrainConfig(data="d", task="sr8x", out="o", preset="hires")
+    named.check_resumes(custom, tmp_path)  # the same network: no error
+    with pytest.raises(TrainError, match="cannot change width: 16 -> 4, cap: 128 -> 512"):
+        TrainConfig(data="d", task="sr8x", out="o", preset="small").check_resumes(custom, tmp_path)
 
 
 def test_gan_recipe_options_train_and_are_recorded(tmp_path, images):

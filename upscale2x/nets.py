@@ -48,6 +48,12 @@ PRESETS = MappingProxyType(
         "small": Preset("small", 4, "6,297,491 parameters (1→3 channels); the paper's web model"),
         "medium": Preset("medium", 8, "16,786,211 parameters (1→3 channels)"),
         "large": Preset("large", 64, "54,423,811 parameters (1→3 channels); the original pix2pix"),
+        # Not in the paper: super-resolution needs filters where the pixels are (16 at 128², 64 at 32², the
+        # low-resolution input's own scale) more than 512 at 1x1. Chosen for sr8x by benchmarks/preset_speed.py
+        # and quality.py (models/TRAINING.md): 3.5x small's render time, ahead of it in PSNR from epoch 1.
+        "hires": Preset(
+            "hires", 16, "3,406,915 parameters (1→3 channels; 2,453,411 for 3→3 with resize); the sr8x profile", 128
+        ),
     }
 )
 

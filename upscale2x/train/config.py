@@ -13,11 +13,12 @@ from ..tasks import TASKS
 STRATEGIES = ("none", "mirrored", "multiworker")
 GAN_LOSSES = ("bce", "lsgan", "hinge")  # adversarial losses (train/gan.py): pix2pix's, least squares, hinge
 # Settings that must not change between a run and its resumption (epochs may grow; quiet/progress may change).
+# Widths are compared as built (base width and cap), so a run started with --base-width 16 --max-width 128 may be
+# resumed as --preset hires.
 FIXED_ON_RESUME = (
     "task",
-    "preset",
-    "base_width",
-    "max_width",
+    "width",
+    "cap",
     "upsample",
     "dropout",
     "ndf",

@@ -33,7 +33,6 @@ class ImageInfo:
     icc: bytes | None = None  # ICC profile bytes, if the file had one (dropped for CMYK, whose profile no longer fits)
     dpi: tuple[float, float] | None = None  # (x, y) dots per inch, if the file said (to 0.1: PNG stores px per metre)
     mode: str = "RGB"  # the Pillow mode it was read from
-    format: str = ""  # PNG, JPEG, TIFF, ...
 
 
 @dataclass
@@ -154,7 +153,6 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pictur
             icc=None if img.mode == "CMYK" else img.info.get("icc_profile") or None,
             dpi=(round(float(dpi[0]), 1), round(float(dpi[1]), 1)) if dpi else None,
             mode=img.mode,
-            format=img.format or "",
         )
     arr = _orient(arr, orientation)
     x = from_uint(arr, bits)

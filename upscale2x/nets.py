@@ -1,7 +1,8 @@
 """Keras builders for the pix2pix generator (U-Net) and the 70x70 PatchGAN discriminator.
 
-The architecture follows the TensorFlow pix2pix tutorial, with the filter widths of the paper in
-``../shared/seeds/003_…`` made a parameter: encoder step ``i`` (0..7) has ``min(w * 2**i, 512)`` filters and
+The architecture follows the TensorFlow pix2pix tutorial, with the filter widths of Josh Murr's paper
+"Rethinking Model Architecture and Means of Delivery to get Unique Video Interaction with Generative Neural
+Networks Online" (2020) made a parameter: encoder step ``i`` (0..7) has ``min(w * 2**i, 512)`` filters and
 the decoder mirrors the encoder. All convolutions are 4x4 stride 2 without bias (BatchNorm follows), except
 the final layer, which has a bias and ends in tanh. Inputs and outputs are in [-1, 1].
 
@@ -24,7 +25,6 @@ from types import MappingProxyType
 
 N_DOWN = 8  # encoder steps; a 256x256 input reaches 1x1 at the bottleneck
 MAX_FILTERS = 512
-CELL = 2**N_DOWN  # the generator's native input size: it needs multiples of 256
 UPSAMPLERS = ("transpose", "resize")  # decoder upsampling: pix2pix's transposed conv, or nearest x2 + 3x3 conv
 
 

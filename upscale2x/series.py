@@ -233,7 +233,8 @@ class Series:
         """Upscale ``image`` with as many 8x stages as ``size`` needs, cover-crop to it exactly, stream to ``path``.
 
         Stages before the last run in memory; the last one's input is first area-resized so that its output
-        just covers the print, and its rows stream (cropped) into the writer: memory stays at a few bands.
+        just covers the print, and its rows stream (cropped) into the writer. A PNG holds a few bands at a time;
+        a TIFF is assembled in memory by the writer (8/16-bit integers), so it holds the whole print.
         """
         w, h = size
         f = max(w / image.shape[1], h / image.shape[0])  # cover: the print is filled, the excess cropped

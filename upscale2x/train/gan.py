@@ -167,8 +167,3 @@ class Pix2Pix(keras.Model):
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(l1, g_vars), g_vars, strict=True))
         zero = tf.zeros_like(l1)
         return {"g_gan": zero, "l1": l1, "d": zero}
-
-    def test_step(self, data):
-        x, target = data
-        fake = preprocess.from_model(self(x, training=False))
-        return {"l1": tf.reduce_mean(tf.abs(fake - target))}

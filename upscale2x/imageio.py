@@ -60,6 +60,14 @@ def from_uint(x: np.ndarray, bits: int) -> np.ndarray:
     return x.astype(np.float32) / np.float32((1 << bits) - 1)
 
 
+EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}  # the image files a folder is read for
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Image files (by extension) directly in ``folder``, sorted."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EXTENSIONS)
+
+
 def _png_bit_depth(path: Path) -> int:
     with open(path, "rb") as fh:
         head = fh.read(26)

@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .preprocess import luma
+
 SHAVE = 8  # border pixels left out of PSNR and SSIM
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601, as preprocess.grayscale
 LATTICE_PERIOD = 8  # the lattice measure counts periods 2, 4 and 8 px (every divisor of 8) on both axes
-
-
-def luma(a: np.ndarray) -> np.ndarray:
-    """``[H, W, 3]`` RGB -> ``[H, W]`` ITU-R 601 luma; a 2-D array or one channel passes through."""
-    if a.ndim == 2:
-        return a.astype(np.float32)
-    return a[..., 0].astype(np.float32) if a.shape[-1] == 1 else a[..., :3].astype(np.float32) @ LUMA
 
 
 def _shaved_luma(a: np.ndarray) -> np.ndarray:

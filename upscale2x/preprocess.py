@@ -6,6 +6,8 @@ grayscale conversion live here and nowhere else.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._tf import tf
 
 SR_FACTOR = 8  # sr8x: 256x256 target <-> 32x32 input
@@ -33,9 +35,21 @@ def compose(gen_in, gen_out, residual: bool):
     return tf.clip_by_value(gen_in + gen_out, -1.0, 1.0) if residual else gen_out
 
 
+LUMA = (0.2989, 0.5870, 0.1140)  # ITU-R 601 luma weights, as tf.image.rgb_to_grayscale has them
+
+
 def grayscale(x):
-    """RGB -> one channel (ITU-R 601 luma, as tf.image.rgb_to_grayscale); one-channel input passes through."""
-    return x if x.shape[-1] == 1 else tf.image.rgb_to_grayscale(x)
+    """RGB -> one channel ``[..., 1]`` (ITU-R 601 luma); one-channel input passes through. TensorFlow ops."""
+    if x.shape[-1] == 1:
+        return x
+    return tf.expand_dims(tf.tensordot(tf.convert_to_tensor(x, tf.float32), LUMA, [[-1], [-1]]), -1)
+
+
+def luma(a: np.ndarray) -> np.ndarray:
+    """The same luma in numpy: ``[H, W, 3]`` -> ``[H, W]``; a 2-D array or one channel passes through."""
+    if a.ndim == 2:
+        return a.astype(np.float32)
+    return a[..., 0].astype(np.float32) if a.shape[-1] == 1 else a[..., :3].astype(np.float32) @ np.float32(LUMA)
 
 
 def _hw(x):
@@ -48,6 +62,11 @@ def area_down(x, factor: int):
     h, w = _hw(x)
     size = tf.maximum(1, tf.cast(tf.round(tf.cast(tf.stack([h, w]), tf.float32) / factor), tf.int32))
     return tf.image.resize(x, size, method="area")
+
+
+def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """High-quality (area) resize of a float image ``[H, W, C]`` to ``height`` x ``width`` (numpy in and out)."""
+    return np.asarray(tf.image.resize(image, (height, width), method="area"), np.float32)
 
 
 def cubic_to(x, size):

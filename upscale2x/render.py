@@ -100,13 +100,6 @@ def default_output(src: Path, scale: int, fmt: str | None) -> Path:
     return src.with_name(f"{src.stem}_x{scale}{ext}")
 
 
-def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """High-quality (area) resize of a float image ``[H, W, C]``."""
-    from ._tf import tf
-
-    return np.asarray(tf.image.resize(image, (height, width), method="area"), np.float32)
-
-
 def render_file(
     src: str | Path, dst: str | Path | None, opts: RenderOptions, on_progress: Progress | None = None
 ) -> Path:
@@ -145,5 +138,7 @@ def render_file(
         if scale == chain.scale:
             chain.run(image, writer.write, on_progress)
         else:  # e.g. --scale 16: two 8x stages, then an area downscale by 4
+            from .preprocess import area_resize
+
             writer.write(area_resize(chain.run(image, None, on_progress), h * scale, w * scale))
     return out

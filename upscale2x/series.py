@@ -21,7 +21,6 @@ from .errors import SeriesError, Upscale2xError
 from .imageio import read_image
 from .imagewrite import ImageWriter, write_image
 from .pipeline import Stage
-from .render import area_resize
 from .series_spec import SeriesSpec, extension, print_pixels, source_files
 from .sheet import contact_sheet
 from .starts import generate
@@ -246,6 +245,8 @@ class Series:
         for _ in range(max(0, stages - 1)):
             image = up.run(image)
         g = 8 if stages else 1
+        from .preprocess import area_resize
+
         image = area_resize(image, math.ceil(cover[0] / g), math.ceil(cover[1] / g))
         top, left = (image.shape[0] * g - h) // 2, (image.shape[1] * g - w) // 2
         p = self.spec.print

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SeriesError
+from .imageio import EXTENSIONS
 from .imagewrite import EXTENSION
-from .train.data import EXTENSIONS
 
 GENERATORS = ("blobs", "gradients", "noise")
 MAX_PRINT_PIXELS = 65536  # per side

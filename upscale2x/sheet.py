@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .imageio import to_uint
+
 LABEL = 16  # pixels under each thumbnail for its id
 
 
@@ -15,7 +17,7 @@ def contact_sheet(items: list[tuple[int, np.ndarray]], columns: int, thumb: int)
     draw = ImageDraw.Draw(sheet)
     for n, (cid, img) in enumerate(items):
         r, c = divmod(n, columns)
-        tile = Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8))
+        tile = Image.fromarray(to_uint(img, 8))
         tile.thumbnail((thumb, thumb), Image.Resampling.LANCZOS)
         x0, y0 = c * thumb + (thumb - tile.width) // 2, r * (thumb + LABEL) + (thumb - tile.height) // 2
         sheet.paste(tile, (x0, y0))

@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError, ImageReadError
-from ..imageio import read_image, to_uint
+from ..imageio import EXTENSIONS, image_files, read_image, to_uint
 from ..tasks import TASKS
 
-EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
 MIN_IMAGES = 4  # fewer usable images than this cannot train anything (nor hold some out)
 CROP = 256  # the generator's cell
 SCALE_RANGE = (1.0, 1.3)  # random scale: shorter side becomes 100-130 % of the crop
@@ -54,11 +53,6 @@ def _shrink(img: np.ndarray, keep: int = KEEP_SIDE) -> np.ndarray:
 
     size = (max(1, round(w * f)), max(1, round(h * f)))
     return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.BOX))
-
-
-def image_files(folder: Path) -> list[Path]:
-    """Image files (by extension) directly in ``folder``, sorted."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EXTENSIONS)
 
 
 def _read_u8(path: Path) -> np.ndarray:

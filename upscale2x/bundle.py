@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .atomic import private_folder, publish
 from .errors import ModelError
 from .nets import UPSAMPLERS
 from .tasks import TASKS, TaskSpec
@@ -107,16 +108,11 @@ def save_bundle(bundle: Bundle, folder: str | Path) -> Path:
         from dataclasses import replace
 
         card = replace(card, parameters=int(bundle.model.count_params()))
-    tmp_model = folder / f".{WEIGHTS}.{os.getpid()}.part.keras"
-    tmp_card = folder / f".{CARD}.{os.getpid()}.part"
-    try:
-        bundle.model.save(tmp_model)
-        tmp_card.write_text(json.dumps(card.to_json(), indent=2) + "\n")
-        os.replace(tmp_model, folder / WEIGHTS)
-        os.replace(tmp_card, folder / CARD)
-    finally:
-        tmp_model.unlink(missing_ok=True)
-        tmp_card.unlink(missing_ok=True)
+    with private_folder(folder) as tmp:  # Keras writes by path: into a folder of our own, then published
+        bundle.model.save(tmp / WEIGHTS)
+        (tmp / CARD).write_text(json.dumps(card.to_json(), indent=2) + "\n")
+        publish(tmp / WEIGHTS, folder / WEIGHTS, replace=True)
+        publish(tmp / CARD, folder / CARD, replace=True)
     return folder
 
 

@@ -1,4 +1,5 @@
-"""Write images atomically: to a temporary name beside the target, renamed into place only when complete.
+"""Write images atomically (:mod:`atomic`): to an unpredictable temporary name beside the target, published only
+when complete, and never over a file that appeared meanwhile unless asked to replace it.
 
 PNG is streamed band by band (see :mod:`pngstream`), so huge renders never hold the whole image. TIFF (zlib
 compressed, via tifffile, which unlike Pillow writes 16-bit RGB) and JPEG are assembled as 8/16-bit integers
@@ -7,11 +8,11 @@ in memory and encoded at the end.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_file
 from .errors import ImageWriteError
 from .imageio import to_uint
 from .pngstream import PngStream
@@ -34,9 +35,14 @@ def format_of(path: Path, fmt: str | None = None) -> str:
 
 
 def check_target(path: Path, overwrite: bool) -> None:
-    """Raise :class:`ImageWriteError` if ``path`` cannot be a new output (missing folder, or exists)."""
+    """Raise :class:`ImageWriteError` if ``path`` cannot be a new output (missing folder, a folder, or exists).
+
+    A cheap early check; the write itself still refuses to replace a file that appears later.
+    """
     if not path.parent.is_dir():
         raise ImageWriteError(f"{path}: output folder {path.parent} does not exist")
+    if path.is_dir():
+        raise ImageWriteError(f"{path}: is a folder, not an image file name")
     if path.exists() and not overwrite:
         raise ImageWriteError(f"{path}: already exists (use --overwrite to replace it)")
 
@@ -45,7 +51,8 @@ class ImageWriter:
     """A context manager that receives float rows ``[h, W, C]`` in [0, 1] top to bottom and commits on exit.
 
     C is 3 (RGB) or 4 (RGBA). On an exception inside the ``with`` block, or if fewer than ``height`` rows
-    arrived, the temporary file is removed and the target is left untouched.
+    arrived, the temporary file is removed and the target is left untouched. Without ``overwrite``, a file that
+    appeared at the target during the render (another render, say) is not replaced: ImageWriteError instead.
     """
 
     def __init__(
@@ -72,16 +79,17 @@ class ImageWriter:
             raise ImageWriteError(f"{self.path}: JPEG quality must be 1..100, got {quality}")
         check_target(self.path, overwrite)
         self.height, self.width, self.channels, self.bits = height, width, channels, bits
-        self.dpi, self.icc, self.quality = dpi, icc, quality
-        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        self.dpi, self.icc, self.quality, self.overwrite = dpi, icc, quality, overwrite
+        self._file = None  # the atomic_file context while writing
         self._rows = 0
         self._fh = None
         self._png: PngStream | None = None
         self._buf: np.ndarray | None = None
 
     def __enter__(self) -> ImageWriter:
+        self._file = atomic_file(self.path, replace=self.overwrite)
         try:
-            self._fh = open(self.tmp, "wb")
+            self._fh = self._file.__enter__()
         except OSError as e:
             raise ImageWriteError(f"{self.path}: cannot write ({e.strerror})") from None
         if self.fmt == "png":
@@ -107,7 +115,9 @@ class ImageWriter:
 
             extratags = [(34675, "B", len(self.icc), self.icc, True)] if self.icc else []
             res = {"resolution": self.dpi, "resolutionunit": "INCH"} if self.dpi else {}
-            tifffile.imwrite(self._fh, self._buf, photometric="rgb", compression="zlib", extratags=extratags, **res)
+            # A named handle: tifffile wants a name, and a file opened from a descriptor has none.
+            fh = tifffile.FileHandle(self._fh, "wb", name=self.path.name)
+            tifffile.imwrite(fh, self._buf, photometric="rgb", compression="zlib", extratags=extratags, **res)
         else:
             from PIL import Image
 
@@ -119,29 +129,36 @@ class ImageWriter:
             Image.fromarray(self._buf, "RGB").save(self._fh, "JPEG", **opts)
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        ok = exc_type is None
+        if exc_type is None:
+            try:
+                self._finish()
+            except BaseException as e:
+                self._close(type(e), e, e.__traceback__)
+                raise
+        self._close(exc_type, exc, tb)
+
+    def _finish(self) -> None:
+        if self._rows != self.height:
+            raise ImageWriteError(f"{self.path}: only {self._rows} of {self.height} rows were rendered")
+        if self._png is not None:
+            self._png.finish()
+        else:
+            self._encode_buffered()
+
+    def _close(self, exc_type, exc, tb) -> None:
+        """Stop the encoder, then publish the file (clean exit) or delete it (``exc_type`` set)."""
+        if self._png is not None:
+            self._png.abort()
+        self._buf = None
         try:
-            if ok:
-                if self._rows != self.height:
-                    raise ImageWriteError(f"{self.path}: only {self._rows} of {self.height} rows were rendered")
-                if self._png is not None:
-                    self._png.finish()
-                else:
-                    self._encode_buffered()
-                self._fh.flush()
-                os.fsync(self._fh.fileno())
-        except BaseException:
-            ok = False
-            raise
-        finally:
-            if self._png is not None:
-                self._png.abort()
-            self._fh.close()
-            self._buf = None
-            if ok:
-                os.replace(self.tmp, self.path)
-            else:
-                self.tmp.unlink(missing_ok=True)
+            self._file.__exit__(exc_type, exc, tb)
+        except FileExistsError:
+            raise ImageWriteError(
+                f"{self.path}: already exists (written by another process during this render; "
+                "use --overwrite to replace it)"
+            ) from None
+        except OSError as e:
+            raise ImageWriteError(f"{self.path}: cannot write ({e.strerror or e})") from None
 
 
 def write_image(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_text
 from .bundle import Bundle, load_bundle, resolve_bundle
 from .errors import SeriesError, Upscale2xError
 from .imageio import read_image
@@ -148,11 +148,7 @@ class Series:
             "print": asdict(s.print),
             "candidates": [asdict(c) for c in self.candidates],
         }
-        path = self.out / "manifest.json"
-        tmp = path.with_name(f".manifest.json.{os.getpid()}.part")
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
-        os.replace(tmp, path)
-        return path
+        return write_text(self.out / "manifest.json", json.dumps(data, indent=1) + "\n")
 
     def candidate_path(self, cid: int) -> Path:
         return self.out / "candidates" / f"{self.spec.name}_{cid:04d}.png"

@@ -8,12 +8,12 @@ intact and pointed to; it loses at most the work since then.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from .._tf import tf
+from ..atomic import TEMP_SUFFIX, atomic_folder, write_text
 from ..errors import TrainError
 
 POINTER = "latest.json"
@@ -41,14 +41,15 @@ class CheckpointStore:
         """Write a new checkpoint with ``counters`` (epoch, step, ...) and make it the latest."""
         n = (self.latest() or {}).get("number", 0) + 1
         name = f"ckpt-{n:06d}"
-        tmp, final = self.folder / f".{name}.part", self.folder / name
-        shutil.rmtree(tmp, ignore_errors=True)
-        self.checkpoint.write(str(tmp / "state"))
-        os.replace(tmp, final)
-        pointer = {**counters, "number": n, "name": name}
-        tmp_ptr = self.folder / f".{POINTER}.part"
-        tmp_ptr.write_text(json.dumps(pointer, indent=2))
-        os.replace(tmp_ptr, self.folder / POINTER)
+        final = self.folder / name
+        # A run killed between publishing a checkpoint and naming it leaves that folder unnamed, and one killed
+        # while writing leaves a temporary folder: neither is anybody's data (one run owns this folder).
+        shutil.rmtree(final, ignore_errors=True)
+        for stale in self.folder.glob(f".ckpt-*{TEMP_SUFFIX}"):
+            shutil.rmtree(stale, ignore_errors=True)
+        with atomic_folder(final) as tmp:
+            self.checkpoint.write(str(tmp / "state"))
+        write_text(self.folder / POINTER, json.dumps({**counters, "number": n, "name": name}, indent=2))
         for old in sorted(self.folder.glob("ckpt-*"))[:-KEEP]:
             shutil.rmtree(old, ignore_errors=True)
         return final

@@ -178,3 +178,13 @@ def test_residual_sr8x_starts_as_tiled_bicubic(tmp_path):
     ref = np.asarray(preprocess.sr8x_lift(x[None]))[0]
     assert y.shape == ref.shape == (320, 400, 3)
     assert np.abs(y - ref).mean() < 2e-3
+
+
+@pytest.mark.parametrize(
+    ("factor", "at_least_one", "stages"),
+    [(8, False, 1), (12, False, 2), (64, False, 2), (65, False, 3), (1, False, 0), (0.5, True, 1), (7.99, False, 1)],
+)
+def test_one_scale_planner_for_render_and_series(factor, at_least_one, stages):
+    from upscale2x.scaleplan import upscaler_stages
+
+    assert upscaler_stages(factor, at_least_one) == stages

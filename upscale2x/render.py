@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from .errors import RenderError
 from .imageio import DEFAULT_MAX_PIXELS, read_image
 from .imagewrite import EXTENSION, ImageWriter, check_target, format_of
 from .pipeline import Chain, Stage
+from .scaleplan import UPSCALER, upscaler_stages
 from .tiling import Progress
 
 MAX_SCALE = 512
@@ -47,11 +47,6 @@ class RenderOptions:
             raise RenderError(f"--dpi must be 1..100000, got {self.dpi}")
 
 
-def stages_for_scale(scale: int) -> int:
-    """How many 8x stages a total ``scale`` needs: the next power of 8 at or above it."""
-    return max(1, math.ceil(math.log(scale, 8) - 1e-9))
-
-
 def _load(name: str, cache: dict[str, Bundle], seed: int | None) -> Bundle:
     if name not in cache:
         from .nets import has_dropout, with_dropout_noise
@@ -73,12 +68,12 @@ def build_chain(opts: RenderOptions) -> tuple[Chain, int]:
     else:
         name = opts.model or str(default_bundle("sr8x"))
         b = _load(name, cache, opts.seed)
-        if b.spec.scale != 8:
+        if b.spec.scale != UPSCALER:
             raise RenderError(
                 f"{name}: a {b.card.task} model renders at x{b.spec.scale}; --scale needs an 8x (sr8x) model; "
                 "use --chain to run it"
             )
-        bundles = [b] * stages_for_scale(opts.scale or 8)
+        bundles = [b] * upscaler_stages(opts.scale or UPSCALER, at_least_one=True)
     if opts.seed is not None:
         if not any(hasattr(b.model, "noise_seed") for b in bundles):
             names = ", ".join(dict.fromkeys(str(b.path or b.card.name) for b in bundles))
@@ -110,7 +105,7 @@ def render_file(
     """
     src = Path(src)
     pic = read_image(src, opts.max_pixels)
-    scale_hint = opts.scale or 8
+    scale_hint = opts.scale or UPSCALER
     out = Path(dst) if dst is not None else default_output(src, scale_hint, opts.fmt)
     fmt = format_of(out, opts.fmt)
     check_target(out, opts.overwrite)

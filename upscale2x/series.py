@@ -21,6 +21,7 @@ from .errors import SeriesError, Upscale2xError
 from .imageio import read_image
 from .imagewrite import ImageWriter, write_image
 from .pipeline import Stage
+from .scaleplan import UPSCALER, upscaler_stages
 from .series_spec import SeriesSpec, extension, print_pixels, source_files
 from .sheet import contact_sheet
 from .starts import generate
@@ -234,13 +235,13 @@ class Series:
         w, h = size
         f = max(w / image.shape[1], h / image.shape[0])  # cover: the print is filled, the excess cropped
         cover = (max(h, math.ceil(image.shape[0] * f - 1e-6)), max(w, math.ceil(image.shape[1] * f - 1e-6)))
-        stages = math.ceil(math.log(f, 8) - 1e-9) if f > 1 else 0
+        stages = upscaler_stages(f)
         up = self.stage(self.spec.upscaler, None) if stages else None
-        if up is not None and up.scale != 8:
+        if up is not None and up.scale != UPSCALER:
             raise SeriesError(f"upscaler {self.spec.upscaler!r} is a x{up.scale} model; it must be an 8x (sr8x) model")
         for _ in range(max(0, stages - 1)):
             image = up.run(image)
-        g = 8 if stages else 1
+        g = UPSCALER if stages else 1
         from .preprocess import area_resize
 
         image = area_resize(image, math.ceil(cover[0] / g), math.ceil(cover[1] / g))

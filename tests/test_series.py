@@ -107,7 +107,7 @@ def test_same_seed_same_pixels_and_seeds_differ(tmp_path, spec_file):
     src = np.random.default_rng(1).random((1, 256, 256, 1)).astype(np.float32)
 
     def after_dropout(cand):
-        model = a.stage(spec.model, cand).bundle.model
+        model = a.stage(spec.model, cand).model
         return np.asarray(keras.Model(model.input, model.get_layer("up1_drop").output)(src))
 
     y0, y1 = after_dropout(c0), after_dropout(c1)

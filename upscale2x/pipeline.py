@@ -22,18 +22,43 @@ MAX_UNTILED_PIXELS = 4096 * 4096  # --no-tiles runs the model on the whole image
 
 @dataclass
 class Stage:
-    """One bundle, ready to run on float images ``[H, W, 3]`` (or ``[H, W, 4]`` with alpha) in [0, 1]."""
+    """One bundle, ready to run on float images ``[H, W, 3]`` (or ``[H, W, 4]`` with alpha) in [0, 1].
+
+    Dropout noise lives here. pix2pix's only noise source is dropout: with a ``noise_seed`` the stage keeps its
+    model's dropout on, with masks fixed by the seed (the same for every cell: one variant, no seams), and
+    :meth:`set_noise_seed` picks another variant without re-tracing. The policy, for render and series alike:
+    a seed varies the *first* stage of a chain (the generator that imagines); later stages (the upscalers) run
+    as trained.
+    """
 
     bundle: Bundle
     overlap: int | None = None  # input px shared by neighbouring cells; None = a quarter cell
     batch: int = 8  # cells per model call
     tiles: bool = True  # False: run the whole (padded) image at once, for comparison
+    noise_seed: int | None = None  # dropout noise seed (a variant); None = the deterministic output
     _fns: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         s = self.bundle.spec
         overlap = default_overlap(s.in_cell) if self.overlap is None else self.overlap
         self.tile_spec = TileSpec(s.in_cell, s.scale, overlap, self.batch)  # raises TileError on bad values
+        self.model = self.bundle.model  # what runs: the bundle's generator, or its seeded-noise copy
+        if self.noise_seed is not None:
+            from .nets import has_dropout, with_dropout_noise
+
+            if not has_dropout(self.model):
+                name = self.bundle.path or self.bundle.card.name
+                raise RenderError(f"{name}: has no dropout (trained with --no-dropout), so a seed makes no variant")
+            self.model = with_dropout_noise(self.model, self.noise_seed)
+
+    def set_noise_seed(self, seed: int) -> None:
+        """Switch a noisy stage (made with a ``noise_seed``) to another variant; no re-tracing."""
+        from .nets import set_noise_seed
+
+        if self.noise_seed is None:
+            raise RenderError("this stage was made without a noise seed")
+        set_noise_seed(self.model, seed)
+        self.noise_seed = seed
 
     @property
     def scale(self) -> int:
@@ -59,7 +84,7 @@ class Stage:
         from . import preprocess
         from ._tf import tf
 
-        spec, model = self.bundle.spec, self.bundle.model
+        spec, model = self.bundle.spec, self.model
         lift = preprocess.transform(spec.cell_prep)
 
         @tf.function(reduce_retracing=True)

@@ -125,17 +125,11 @@ class Series:
         One stage per model for the whole series: the noise seed is a variable, so nothing is re-traced.
         """
         if name not in self._stages:
-            b = self.bundle(name)
-            if self.spec.variation.dropout and name == self.spec.model:
-                from .nets import with_dropout_noise
-
-                b = Bundle(with_dropout_noise(b.model, cand.seed), b.card, b.path)
-            self._stages[name] = Stage(b)
+            noisy = self.spec.variation.dropout and name == self.spec.model  # the first stage (Stage's policy)
+            self._stages[name] = Stage(self.bundle(name), noise_seed=(cand.seed if cand else 0) if noisy else None)
         st = self._stages[name]
-        if hasattr(st.bundle.model, "noise_seed"):
-            from .nets import set_noise_seed
-
-            set_noise_seed(st.bundle.model, cand.seed if cand else 0)
+        if st.noise_seed is not None:
+            st.set_noise_seed(cand.seed if cand else 0)
         return st
 
     def write_manifest(self) -> Path:

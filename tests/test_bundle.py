@@ -81,3 +81,31 @@ def test_resolve_by_name_in_models_dir(tmp_path, monkeypatch):
     assert resolve_bundle("mine") == tmp_path / "mine"
     with pytest.raises(ModelError, match="shipped: mine"):
         resolve_bundle("other")
+
+
+def test_unknown_fields_are_one_policy_everywhere(tmp_path, tiny_bundles):
+    """A card, a run's settings and a series spec all name an unknown field instead of dropping it."""
+    from upscale2x.errors import TrainError
+    from upscale2x.train.config import TrainConfig
+
+    b = shutil.copytree(tiny_bundles["sr8x"], tmp_path / "card")
+    card = json.loads((b / "card.json").read_text())
+    (b / "card.json").write_text(json.dumps({**card, "max_widht": 16}))
+    with pytest.raises(ModelError, match="card.json: unknown field 'max_widht'; expected one of "):
+        read_card(b)
+    (b / "card.json").write_text(json.dumps(card))  # the derived shapes/preprocessing keys are fine
+    assert read_card(b).task == "sr8x"
+    cfg = tmp_path / "train_config.json"
+    TrainConfig(data="d", task="sr8x", out="o").save(cfg)
+    cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "epoch": 3}))
+    with pytest.raises(TrainError, match="train_config.json: unknown field 'epoch'; expected one of "):
+        TrainConfig.load(cfg)
+    cfg.write_text(json.dumps({"data": "d", "task": "sr8x", "out": "o", "batch": "four"}))
+    with pytest.raises(TrainError, match="train_config.json: batch must be an integer, got 'four'"):
+        TrainConfig.load(cfg)
+    (b / "card.json").write_text(json.dumps({**card, "version": "abc"}))
+    with pytest.raises(ModelError, match="card.json: version must be an integer, got 'abc'"):
+        read_card(b)
+    (b / "card.json").write_text(json.dumps({**card, "preset": 5}))
+    with pytest.raises(ModelError, match="card.json: preset must be a string or null, got 5"):
+        read_card(b)

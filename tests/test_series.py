@@ -165,6 +165,24 @@ def test_bad_specs(spec_file, extra, kw, message):
         load_spec(spec_file(extra=extra, **kw))
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("candidates = 2", 'candidates = "four"', "[series]: candidates must be an integer, got 'four'"),
+        ("candidates = 2", "candidates = 2.5", "[series]: candidates must be an integer, got 2.5"),
+        ("candidates = 2", "candidates = true", "[series]: candidates must be an integer, got True"),
+        ('name = "t"', "name = 5", "[series]: name must be a string, got 5"),
+        ("shift = 2", 'shift = "8"', "[variation]: shift must be an integer, got '8'"),
+        ('images = ["src/*.png"]', 'images = "src/a.png"', "[sources]: images must be a list, got 'src/a.png'"),
+    ],
+)
+def test_ill_typed_spec_fields_are_named(spec_file, old, new, message):
+    p = spec_file()
+    p.write_text(p.read_text().replace(old, new))
+    with pytest.raises(SeriesError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_spec(p)
+
+
 def test_unknown_field_and_missing_model(tmp_path, spec_file):
     p = spec_file()
     p.write_text(p.read_text().replace("shift = 2", "shfit = 2"))

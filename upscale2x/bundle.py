@@ -15,12 +15,14 @@ from typing import Any
 
 from .atomic import private_folder, publish
 from .errors import ModelError
+from .fieldcheck import build
 from .nets import UPSAMPLERS
 from .tasks import TASKS, TaskSpec
 
 CARD = "card.json"
 WEIGHTS = "model.keras"
 CARD_VERSION = 1
+DERIVED = ("shapes", "preprocessing")  # keys to_json spells out for readers; from_json skips them
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,7 @@ class Card:
     @classmethod
     def from_json(cls, d: dict[str, Any], where: Path) -> Card:
         """Build a card from its JSON dict; :class:`ModelError` naming ``where`` if fields are wrong."""
-        if not isinstance(d, dict):
-            raise ModelError(f"{where}: expected a JSON object, got {type(d).__name__}")
-        known = {f for f in cls.__dataclass_fields__}
-        try:
-            card = cls(**{k: v for k, v in d.items() if k in known})
-        except (TypeError, ValueError) as e:
-            raise ModelError(f"{where}: bad card ({e})") from None
+        card = build(cls, d, where, ModelError, derived=DERIVED)
         if card.version > CARD_VERSION:
             raise ModelError(f"{where}: card version {card.version} is newer than this upscale2x ({CARD_VERSION})")
         return card

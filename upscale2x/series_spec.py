@@ -8,11 +8,12 @@ from __future__ import annotations
 import glob
 import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import SeriesError
+from .fieldcheck import build
 from .imageio import EXTENSIONS
 from .imagewrite import EXTENSION
 
@@ -69,17 +70,6 @@ class SeriesSpec:
 _SECTIONS = {"sources": Sources, "variation": Variation, "sheet": Sheet, "print": Print}
 
 
-def _build(cls, data: dict[str, Any], where: str):
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise SeriesError(f"{where}: unknown field {unknown[0]!r}; expected one of {', '.join(sorted(names))}")
-    try:
-        return cls(**data)
-    except TypeError as e:
-        raise SeriesError(f"{where}: {e}") from None
-
-
 def load_spec(path: str | Path, **overrides: Any) -> SeriesSpec:
     """Read and check a spec; ``overrides`` (CLI flags) replace top-level fields. Raises :class:`SeriesError`."""
     path = Path(path)
@@ -92,7 +82,7 @@ def load_spec(path: str | Path, **overrides: Any) -> SeriesSpec:
     top = dict(raw.pop("series", {}))
     for key, cls in _SECTIONS.items():
         if key in raw:
-            top[key] = _build(cls, raw.pop(key), f"{path} [{key}]")
+            top[key] = build(cls, raw.pop(key), f"{path} [{key}]", SeriesError)
     if raw:
         expected = "], [".join(["series", *_SECTIONS])
         raise SeriesError(f"{path}: unknown section [{next(iter(raw))}]; expected [{expected}]")
@@ -102,7 +92,7 @@ def load_spec(path: str | Path, **overrides: Any) -> SeriesSpec:
     for required in ("name", "model"):
         if required not in top:
             raise SeriesError(f"{path}: [series] needs a {required!r} field")
-    spec = _build(SeriesSpec, {**top, "root": path.resolve().parent}, f"{path} [series]")
+    spec = build(SeriesSpec, {**top, "root": path.resolve().parent}, f"{path} [series]", SeriesError)
     check(spec, path)
     source_files(spec)  # every named file, folder or glob must exist: a typo is a spec error, not a failed run
     return spec

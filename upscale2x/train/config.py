@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import TrainError
+from ..fieldcheck import build
 from ..nets import PRESETS, UPSAMPLERS
 from ..tasks import TASKS
 
@@ -117,10 +118,9 @@ class TrainConfig:
     def load(cls, path: Path) -> TrainConfig:
         try:
             data = json.loads(path.read_text())
-            names = {f.name for f in fields(cls)}
-            return cls(**{k: v for k, v in data.items() if k in names})
-        except (OSError, json.JSONDecodeError, TypeError) as e:
+        except (OSError, json.JSONDecodeError) as e:
             raise TrainError(f"{path}: cannot read the run's settings ({e})") from None
+        return build(cls, data, path, TrainError)
 
     def check_resumes(self, saved: TrainConfig, where: Path) -> None:
         """Raise :class:`TrainError` if this config changes a setting the saved run fixed."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._tf import tf
+from .tasks import TASKS
 
 SR_FACTOR = 8  # sr8x: 256x256 target <-> 32x32 input
 SEE_FACTOR = 24  # Learning to See: 24x area downscale, then cubic back up
@@ -101,6 +102,25 @@ def see_jitter(x, seed):
     return tf.clip_by_value((x - mean) * c + mean, 0.0, 1.0)
 
 
+# The transforms the task table may name, dispatched explicitly (no globals() lookup).
+TRANSFORMS = {
+    "sr8x_degrade": sr8x_degrade,
+    "sr8x_lift": sr8x_lift,
+    "see_abstract": see_abstract,
+    "see_jitter": see_jitter,
+}
+
+
+def check_transforms(tasks) -> None:
+    """Raise ImportError if a task names a transform that ``TRANSFORMS`` lacks (run at import, below)."""
+    missing = sorted({t for s in tasks.values() for t in s.transforms} - set(TRANSFORMS))
+    if missing:
+        raise ImportError(f"tasks.py names transforms preprocess does not have: {', '.join(missing)}")
+
+
+check_transforms(TASKS)  # a typo in tasks.py fails at import, not halfway through a render
+
+
 def transform(name: str):
-    """The transform called ``name`` in this module (named by the task table), or identity for ""."""
-    return globals()[name] if name else (lambda x: x)
+    """The transform called ``name`` (named by the task table), or identity for ""."""
+    return TRANSFORMS[name] if name else (lambda x: x)

@@ -95,7 +95,10 @@ class TrainConfig:
                 self.scale_range is None or len(self.scale_range) == 2 and 0 < lo <= hi <= 1,
                 f"scale range must be LO,HI with 0 < LO <= HI <= 1 (1 = native pixels), got {self.scale_range}",
             ),
-            (self.scale_range is None or self.task != "paired", "scale range is for sr8x and see, not paired data"),
+            (
+                self.scale_range is None or self.task not in TASKS or TASKS[self.task].layout == "target",
+                f"scale range is for tasks that make their input from an image, not {self.task}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

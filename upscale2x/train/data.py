@@ -77,7 +77,8 @@ def load_folder(
     if not folder.is_dir():
         raise DatasetError(f"{folder}: no such data folder" if not folder.exists() else f"{folder}: not a folder")
     skip = on_skip or (lambda path, reason: None)
-    if spec.task == "paired" and (folder / "A").is_dir():
+    pairs = TASKS[spec.task].layout == "pairs"
+    if pairs and (folder / "A").is_dir():
         return _load_ab_folders(folder, skip)
     files = image_files(folder)
     if not files:
@@ -89,10 +90,10 @@ def load_folder(
         except ImageReadError as e:
             skip(p, str(e).removeprefix(f"{p}: "))
             continue
-        if spec.task == "paired":
+        if pairs:
             a, b = _split_ab(img, spec.input_side)
             img = np.concatenate([a, b], axis=2)
-        images.append(_shrink(img) if spec.task != "paired" and not spec.native else img)
+        images.append(_shrink(img) if not pairs and not spec.native else img)
     _check_count(folder, len(images), len(files))
     return images
 

@@ -1,4 +1,5 @@
-"""Held-out evaluation: L1 for every task, and for sr8x PSNR / SSIM / sharpness against bicubic."""
+"""Held-out evaluation: L1 for every task; for residual tasks (sr8x) PSNR, SSIM, sharpness and lattice against
+the lifted input the generator adds its detail to (bicubic for sr8x)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from .. import preprocess
 from ..metrics import compare
+from ..tasks import TASKS
 
 
 @dataclass
@@ -24,7 +26,8 @@ def evaluate(model, inputs: np.ndarray, targets: np.ndarray, task: str, batch: i
     ]
     outputs = np.concatenate(outs) if outs else np.zeros((0, 256, 256, 3), np.float32)
     metrics = {"l1": round(float(np.mean(np.abs(outputs - targets))), 5) if len(outputs) else float("nan")}
-    if task == "sr8x" and len(outputs):
-        bicubic = np.asarray(preprocess.sr8x_lift(inputs))
+    spec = TASKS[task]
+    if spec.residual and len(outputs):
+        bicubic = np.asarray(preprocess.transform(spec.cell_prep)(inputs))
         metrics.update(compare(list(outputs), list(bicubic), list(targets)))
     return Evaluation(outputs, metrics)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import preprocess
 from .._tf import tf
+from ..tasks import TASKS
 from .data import CROP, SCALE_RANGE
 
 PAIRED_RESIZE = 286  # pix2pix: resize to 286x286, random crop 256
@@ -66,7 +67,8 @@ def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = Fa
     """
     s_crop, s_flip, s_jit = _seeds(seed, 3)
     img = tf.image.convert_image_dtype(img, tf.float32)
-    if task == "paired":
+    spec = TASKS[task]
+    if spec.layout == "pairs":
         if train:
             img = tf.image.resize(img, [PAIRED_RESIZE, PAIRED_RESIZE])
             img = tf.image.stateless_random_crop(img, [CROP, CROP, 6], s_crop)
@@ -81,7 +83,7 @@ def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = Fa
         target = _scale_crop(img, s_crop, train)
     if train:
         target = _flips(target, s_flip, vertical=flip_vertical)
-    if task == "sr8x":
-        return preprocess.sr8x_degrade(target), target
-    inp = preprocess.see_abstract(target)
-    return (preprocess.see_jitter(inp, s_jit) if train else inp), target
+    inp = preprocess.transform(spec.train_input)(target)
+    if train and spec.train_jitter:
+        inp = preprocess.transform(spec.train_jitter)(inp, s_jit)
+    return inp, target

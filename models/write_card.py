@@ -115,7 +115,9 @@ def _generator(card: dict) -> str:
     widths = f"base width {card['base_width']}, cap {card['max_width']}"
     name = f"preset `{card['preset']}` ({widths})" if card.get("preset") else f"custom widths ({widths})"
     up = card.get("upsample", "transpose")
-    how = "nearest x2 + 3x3 conv decoder" if up == "resize" else "pix2pix's transposed-conv decoder"
+    how = {"resize": "nearest x2 + 3x3 conv decoder", "bilinear": "bilinear x2 + 3x3 conv decoder"}.get(
+        up, "pix2pix's transposed-conv decoder"
+    )
     return f"{name}, upsample `{up}` ({how})"
 
 

@@ -24,8 +24,8 @@ def test_info_preset_prints_parameter_count():
     assert "parameters: 54,425,859" in r.output
     r = runner.invoke(app, ["info", "--preset", "small", "--upsample", "resize"])
     assert "parameters: 4,768,299" in r.output and "upsample resize" in r.output
-    r = runner.invoke(app, ["info", "--preset", "small", "--upsample", "bilinear"])
-    assert r.exit_code == 1 and "--upsample: expected one of transpose, resize, got 'bilinear'" in r.output
+    r = runner.invoke(app, ["info", "--preset", "small", "--upsample", "bicubic"])
+    assert r.exit_code == 1 and "--upsample: expected one of transpose, resize, bilinear, got 'bicubic'" in r.output
 
 
 def test_info_bundle_and_models_listing(tmp_path, monkeypatch):

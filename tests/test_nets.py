@@ -25,8 +25,9 @@ def test_preset_parameter_counts_match_the_paper(preset, in_ch, expected):
     ],
 )
 def test_resize_variant_parameter_counts(preset, in_ch, expected):
-    # Nearest x2 + 3x3 conv: the decoder's kernels are 3x3 instead of 4x4, the rest is unchanged.
-    assert unet_generator(preset, in_channels=in_ch, out_channels=3, upsample="resize").count_params() == expected
+    # Resize x2 + 3x3 conv: the decoder's kernels are 3x3 instead of 4x4, the rest is unchanged.
+    for up in ("resize", "bilinear"):
+        assert unet_generator(preset, in_channels=in_ch, out_channels=3, upsample=up).count_params() == expected
 
 
 def test_resize_upsampling_maps_a_flat_input_to_a_flat_output():
@@ -37,7 +38,7 @@ def test_resize_upsampling_maps_a_flat_input_to_a_flat_output():
 
     x = np.full((1, 32, 32, 8), 0.3, np.float32)
     out = {}
-    for up in ("transpose", "resize"):
+    for up in ("transpose", "resize", "bilinear"):
         keras.utils.set_random_seed(0)
         inp = keras.Input((None, None, 8))
         layer = keras.Model(inp, _upsample_conv(inp, 4, up, "up"))
@@ -45,6 +46,7 @@ def test_resize_upsampling_maps_a_flat_input_to_a_flat_output():
         assert y.shape[-1] == 4
         out[up] = y
     assert out["resize"].std(axis=(0, 1)).max() < 1e-4  # float round-off only
+    assert out["bilinear"].std(axis=(0, 1)).max() < 1e-4
     checker = out["transpose"][0::2, 0::2] - out["transpose"][1::2, 1::2]  # even vs odd output phase
     assert np.abs(checker).mean() > 1e-2
 

@@ -188,3 +188,18 @@ def test_one_scale_planner_for_render_and_series(factor, at_least_one, stages):
     from upscale2x.scaleplan import upscaler_stages
 
     assert upscaler_stages(factor, at_least_one) == stages
+
+
+def test_a_bilinear_generator_renders_tiled_and_untiled_at_any_size(tmp_path):
+    from upscale2x.bundle import Bundle, Card, save_bundle
+    from upscale2x.nets import unet_generator
+
+    model = unet_generator(base_width=2, max_width=8, upsample="bilinear")
+    folder = save_bundle(Bundle(model, Card(task="sr8x", base_width=2, max_width=8, upsample="bilinear")), tmp_path)
+    b = load_bundle(folder)
+    rng = np.random.default_rng(0)
+    for tiles in (True, False):
+        stage = Stage(b, tiles=tiles)
+        for size in ((20, 27), (40, 33)):  # two image sizes through one stage: an untiled run traces each
+            y = stage.run(rng.random((*size, 3)).astype(np.float32))
+            assert y.shape == (size[0] * 8, size[1] * 8, 3) and np.isfinite(y).all()

@@ -377,7 +377,7 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--upsample", "bicubic"], "upsample must be one of transpose, resize, got 'bicubic'"),
+        (["--upsample", "bicubic"], "upsample must be one of transpose, resize, bilinear, got 'bicubic'"),
         (["--gan-loss", "wgan"], "gan loss must be one of bce, lsgan, hinge, got 'wgan'"),
         (["--feature-matching", "-1"], "feature matching weight must be >= 0, got -1.0"),
         (["--r1", "-0.5"], "r1 must be >= 0, got -0.5"),

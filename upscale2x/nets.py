@@ -6,14 +6,16 @@ Networks Online" (2020) made a parameter: encoder step ``i`` (0..7) has ``min(w 
 the decoder mirrors the encoder. All convolutions are 4x4 stride 2 without bias (BatchNorm follows), except
 the final layer, which has a bias and ends in tanh. Inputs and outputs are in [-1, 1].
 
-The decoder upsamples in one of two ways (``UPSAMPLERS``):
+The decoder upsamples in one of three ways (``UPSAMPLERS``):
 - ``transpose``: pix2pix's 4x4 stride-2 transposed convolutions. Their kernels overlap unevenly (each output
   pixel of a 2x2 block sums a different subset of the taps), which stamps a period-2 checkerboard that
   compounds over the decoder's 8 steps and that a GAN loss amplifies (Odena, Dumoulin, Olah, 2016).
 - ``resize``: nearest-neighbour x2 resize, then a 3x3 convolution (the "resize-convolution" Odena et al.
   recommend). Every output pixel sees the same taps, so a flat input gives a flat output by construction. It
-  costs 9/4 of the decoder's multiply-adds. (Nearest, not bilinear: Keras's bilinear UpSampling2D cannot run on
-  the dynamic shapes of an untiled render inside a tf.function; the 3x3 convolution learns its own smoothing.)
+  costs 9/4 of the decoder's multiply-adds. Nearest-neighbour blocks survive partly into textured output: an
+  8x upscaler's output keeps a faint period-8 pattern aligned with its input's pixel grid.
+- ``bilinear``: the same with a bilinear x2 resize, whose output varies smoothly inside each block. (Keras's
+  bilinear resize needs static spatial shapes inside a tf.function: untiled renders trace per image size.)
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from types import MappingProxyType
 
 N_DOWN = 8  # encoder steps; a 256x256 input reaches 1x1 at the bottleneck
 MAX_FILTERS = 512
-UPSAMPLERS = ("transpose", "resize")  # decoder upsampling: pix2pix's transposed conv, or nearest x2 + 3x3 conv
+# Decoder upsampling: pix2pix's transposed conv; nearest x2 + 3x3 conv; bilinear x2 + 3x3 conv.
+UPSAMPLERS = ("transpose", "resize", "bilinear")
 
 
 @dataclass(frozen=True)
@@ -101,13 +104,14 @@ def _down(x, filters: int, batchnorm: bool, name: str):
 
 
 def _upsample_conv(x, filters: int, upsample: str, name: str, **conv_args):
-    """x2 upsampling convolution named ``name``: a 4x4 stride-2 transposed conv, or nearest x2 then a 3x3 conv."""
+    """x2 upsampling convolution named ``name``: a 4x4 stride-2 transposed conv, or a x2 resize then a 3x3 conv."""
     from ._tf import keras
 
     layers = keras.layers
     if upsample == "transpose":
         return layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=name, **conv_args)(x)
-    x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")(x)
+    interpolation = "bilinear" if upsample == "bilinear" else "nearest"
+    x = layers.UpSampling2D(2, interpolation=interpolation, name=f"{name}_resize")(x)
     return layers.Conv2D(filters, 3, padding="same", name=name, **conv_args)(x)
 
 
@@ -163,7 +167,7 @@ def unet_generator(
         x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
     init = "zeros" if zero_output else "glorot_uniform"
     out = _upsample_conv(x, out_channels, upsample, "output", activation="tanh", kernel_initializer=init)
-    name = (preset or f"w{w}") + ("_resize" if upsample == "resize" else "")
+    name = (preset or f"w{w}") + ("" if upsample == "transpose" else f"_{upsample}")
     return keras.Model(inp, out, name=f"unet_{name}_{in_channels}to{out_channels}")
 
 

@@ -87,7 +87,9 @@ class Stage:
         spec, model = self.bundle.spec, self.model
         lift = preprocess.transform(spec.cell_prep)
 
-        @tf.function(reduce_retracing=True)
+        # Tiled runs have one batch shape; untiled runs trace once per image size, because a shape-generic trace
+        # cannot run the bilinear resize of upsample="bilinear" generators.
+        @tf.function(reduce_retracing=self.tiles)
         def run(batch):
             x = batch[..., : spec.in_channels]
             gen_in = preprocess.to_model(lift(x))

@@ -29,7 +29,7 @@ def train(
     upsample: Annotated[
         str,
         typer.Option(
-            help=f"Decoder upsampling: {', '.join(UPSAMPLERS)} (resize = nearest x2 + 3x3 conv, no checkerboard)."
+            help=f"Decoder upsampling: {', '.join(UPSAMPLERS)} (resize/bilinear x2 + 3x3 conv: no checkerboard)."
         ),
     ] = "transpose",
     dropout: Annotated[

@@ -34,20 +34,26 @@ def test_shipped_bundle_loads_and_renders(name):
     assert np.isfinite(y).all() and 0 <= y.min() and y.max() <= 1
 
 
-@pytest.mark.parametrize("name", [n for n, c in list_bundles() if "quality_skimage" in c.metrics])
-def test_card_quality_is_reproduced_by_the_benchmark(name):
-    """The card's benchmark numbers (models/write_card.py --quality) come back when quality.py is re-run."""
+def _rerun(script: str, name: str, key: str) -> tuple[dict, dict]:
+    """(the card's stored results under ``key``, the results of running ``benchmarks/SCRIPT --json`` again)."""
     import json
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    card = load_bundle(models_dir() / name).card.metrics["quality_skimage"]
-    cmd = [sys.executable, str(root / "benchmarks" / "quality.py"), "--model", str(models_dir() / name), "--json"]
+    card = load_bundle(models_dir() / name).card.metrics[key]
+    cmd = [sys.executable, str(root / "benchmarks" / script), "--model", str(models_dir() / name), "--json"]
     run = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=root)
     now = json.loads(run.stdout.strip().splitlines()[-1])
     assert now["images"] == card["images"]
+    return card, now
+
+
+@pytest.mark.parametrize("name", [n for n, c in list_bundles() if "quality_skimage" in c.metrics])
+def test_card_quality_is_reproduced_by_the_benchmark(name):
+    """The card's benchmark numbers (models/write_card.py --quality) come back when quality.py is re-run."""
+    card, now = _rerun("quality.py", name, "quality_skimage")
     for key in ("psnr_model", "psnr_bicubic", "psnr_untiled"):
         assert now[key] == pytest.approx(card[key], abs=0.05), key
     for key in ("ssim_model", "sharpness_vs_target", "lattice_model"):
@@ -57,16 +63,6 @@ def test_card_quality_is_reproduced_by_the_benchmark(name):
 @pytest.mark.parametrize("name", [n for n, c in list_bundles() if "artifacts" in c.metrics])
 def test_card_lattice_numbers_are_reproduced_by_the_benchmark(name):
     """The card's lattice ratios (models/write_card.py --artifacts) come back when artifacts.py is re-run."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    card = load_bundle(models_dir() / name).card.metrics["artifacts"]
-    cmd = [sys.executable, str(root / "benchmarks" / "artifacts.py"), "--model", str(models_dir() / name), "--json"]
-    run = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=root)
-    now = json.loads(run.stdout.strip().splitlines()[-1])
-    assert now["images"] == card["images"]
+    card, now = _rerun("artifacts.py", name, "artifacts")
     for key in set(card) - {"images"}:
         assert now[key] == pytest.approx(card[key], rel=0.05), key

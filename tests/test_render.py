@@ -81,10 +81,39 @@ def test_alpha_16bit_icc_and_dpi_are_kept(tmp_path, models):
 
 
 def test_a_bundle_used_twice_shares_one_stage(tiny_bundles):
-    from upscale2x.render import RenderOptions, build_chain
+    from upscale2x.render import RenderOptions, build_chain, plan_render
 
-    chain, scale = build_chain(RenderOptions(scale=64, model=str(tiny_bundles["sr8x"])))
-    assert scale == 64 and len(chain.stages) == 2 and chain.stages[0] is chain.stages[1]
+    opts = RenderOptions(scale=64, model=str(tiny_bundles["sr8x"]))
+    plan = plan_render(opts)
+    chain = build_chain(plan, opts)
+    assert plan.scale == 64 and len(chain.stages) == 2 and chain.stages[0] is chain.stages[1]
+
+
+def test_bad_options_are_found_from_the_cards_before_any_model_loads(tiny_bundles, monkeypatch):
+    import upscale2x.render as render
+    from upscale2x.errors import RenderError, TileError
+
+    def no_loading(folder):
+        raise AssertionError(f"loaded {folder}")
+
+    monkeypatch.setattr(render, "load_bundle", no_loading)
+    see, sr = str(tiny_bundles["see"]), str(tiny_bundles["sr8x"])
+    with pytest.raises(TileError, match="overlap must be 0..16 px"):
+        render.plan_render(render.RenderOptions(chain=(see, sr), overlap=64))
+    with pytest.raises(RenderError, match="--scale 64 is more than the chain's x8"):
+        render.plan_render(render.RenderOptions(chain=(see, sr), scale=64))
+    with pytest.raises(RenderError, match="--scale needs an 8x"):
+        render.plan_render(render.RenderOptions(model=see))
+    with pytest.raises(RenderError, match="--overlap must be pixels"):
+        render.RenderOptions(overlap=2.5)
+
+
+def test_a_fractional_overlap_fits_every_stage_of_a_mixed_chain(tiny_bundles):
+    from upscale2x.render import RenderOptions, plan_render
+
+    plan = plan_render(RenderOptions(chain=(str(tiny_bundles["see"]), str(tiny_bundles["sr8x"])), overlap=0.25))
+    assert plan.overlaps == (64, 8) and plan.scale == 8
+    assert plan_render(RenderOptions(model=str(tiny_bundles["sr8x"]), overlap=4)).overlaps == (4,)
 
 
 def test_cells_do_not_depend_on_their_batch(tiny_bundles):

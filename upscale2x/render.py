@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from .bundle import Bundle, default_bundle, load_bundle, resolve_bundle
+from .bundle import Bundle, default_bundle, load_bundle, read_card, resolve_bundle
 from .errors import RenderError
 from .imageio import DEFAULT_MAX_PIXELS, read_image
 from .imagewrite import EXTENSION, ImageWriter, check_target, format_of
 from .pipeline import Chain, Stage
 from .scaleplan import UPSCALER, upscaler_stages
-from .tiling import Progress
+from .tasks import TaskSpec
+from .tiling import Progress, TileSpec, overlap_px
 
 MAX_SCALE = 512
 
@@ -26,7 +27,7 @@ class RenderOptions:
     model: str | None = None  # sr8x bundle (name or folder) for --scale; None = the shipped default
     chain: tuple[str, ...] = ()  # bundles run in order, each one's output the next one's input
     tiles: bool = True  # False: run each stage on the whole padded image
-    overlap: int | None = None  # input px between cells; None = a quarter cell
+    overlap: float | None = None  # between cells: input px (>= 1), or a fraction of each stage's cell (< 1)
     batch: int = 8  # cells per model call
     fmt: str | None = None  # png / tiff / jpg; None = from the output name, else png
     bits: int | None = None  # 8 or 16; None = as the input (8 for JPEG)
@@ -41,48 +42,73 @@ class RenderOptions:
             raise RenderError(f"--scale must be 2..{MAX_SCALE}, got {self.scale}")
         if self.batch < 1:
             raise RenderError(f"--batch must be >= 1, got {self.batch}")
+        if self.overlap is not None and not (self.overlap >= 0 and (self.overlap <= 0.5 or self.overlap % 1 == 0)):
+            raise RenderError(
+                f"--overlap must be pixels (0, 1, 2, ...) or a fraction of a cell up to 0.5, got {self.overlap}"
+            )
         if self.bits not in (None, 8, 16):
             raise RenderError(f"--bits must be 8 or 16, got {self.bits}")
         if self.dpi is not None and not 1 <= self.dpi <= 100_000:
             raise RenderError(f"--dpi must be 1..100000, got {self.dpi}")
 
 
-def _load(name: str, cache: dict[str, Bundle]) -> Bundle:
-    if name not in cache:
-        cache[name] = load_bundle(resolve_bundle(name))
-    return cache[name]
+@dataclass(frozen=True)
+class RenderPlan:
+    """A render worked out from the cards alone (no TensorFlow, no weights): what runs, at what scale."""
+
+    folders: tuple[Path, ...]  # the bundle of each stage, in order (a folder may repeat: --scale 64)
+    specs: tuple[TaskSpec, ...]  # each stage's task
+    overlaps: tuple[int, ...]  # each stage's overlap in its input pixels
+    scale: int  # the total scale delivered (at most the chain's own; the rest is an area downscale)
+
+    @property
+    def chain_scale(self) -> int:
+        return int(np.prod([s.scale for s in self.specs]))
 
 
-def build_chain(opts: RenderOptions) -> tuple[Chain, int]:
-    """The chain for ``opts`` and the total scale to deliver (which may be below the chain's own, see --scale)."""
-    cache: dict[str, Bundle] = {}
+def plan_render(opts: RenderOptions) -> RenderPlan:
+    """Plan ``opts`` from the bundles' cards; raises ModelError / RenderError / TileError before any load."""
     if opts.chain and opts.model:
         raise RenderError("give --model or --chain, not both")
     if opts.chain:
-        bundles = [_load(n, cache) for n in opts.chain]
+        folders = [resolve_bundle(n) for n in opts.chain]
+        cards = [read_card(f) for f in folders]
     else:
-        name = opts.model or str(default_bundle("sr8x"))
-        b = _load(name, cache)
-        if b.spec.scale != UPSCALER:
+        folder = resolve_bundle(opts.model) if opts.model else default_bundle("sr8x")
+        card = read_card(folder)
+        if card.spec.scale != UPSCALER:
             raise RenderError(
-                f"{name}: a {b.card.task} model renders at x{b.spec.scale}; --scale needs an 8x (sr8x) model; "
-                "use --chain to run it"
+                f"{opts.model or folder}: a {card.task} model renders at x{card.spec.scale}; --scale needs an 8x "
+                "(sr8x) model; use --chain to run it"
             )
-        bundles = [b] * upscaler_stages(opts.scale or UPSCALER, at_least_one=True)
-    # One Stage per distinct bundle and noise: a bundle used twice (--scale 64) reuses its traced model function.
-    # --seed varies the first stage only (the policy documented on Stage).
-    stages: dict[tuple[int, int | None], Stage] = {}
-    chain_stages = []
-    for i, b in enumerate(bundles):
+        n = upscaler_stages(opts.scale or UPSCALER, at_least_one=True)
+        folders, cards = [folder] * n, [card] * n
+    specs = tuple(c.spec for c in cards)
+    overlaps = tuple(overlap_px(opts.overlap, s.in_cell) for s in specs)
+    for s, overlap in zip(specs, overlaps, strict=True):
+        TileSpec(s.in_cell, s.scale, overlap, opts.batch)  # raises TileError for an overlap this cell cannot take
+    if opts.seed is not None and cards[0].training.get("dropout") is False:
+        raise RenderError(f"{folders[0]}: has no dropout (trained with --no-dropout), so --seed makes no variant")
+    plan = RenderPlan(tuple(folders), specs, overlaps, 0)
+    scale = opts.scale or plan.chain_scale
+    if scale > plan.chain_scale:
+        raise RenderError(f"--scale {scale} is more than the chain's x{plan.chain_scale}")
+    return replace(plan, scale=scale)
+
+
+def build_chain(plan: RenderPlan, opts: RenderOptions) -> Chain:
+    """Load the plan's bundles (each folder once) and make its chain; --seed varies the first stage only."""
+    bundles: dict[Path, Bundle] = {}
+    stages: dict[tuple[Path, int | None], Stage] = {}  # a bundle used twice (--scale 64) shares its Stage
+    chain = []
+    for i, (folder, overlap) in enumerate(zip(plan.folders, plan.overlaps, strict=True)):
         seed = opts.seed if i == 0 else None
-        if (id(b), seed) not in stages:
-            stages[id(b), seed] = Stage(b, opts.overlap, opts.batch, opts.tiles, noise_seed=seed)
-        chain_stages.append(stages[id(b), seed])
-    chain = Chain(chain_stages)
-    scale = opts.scale or chain.scale
-    if scale > chain.scale:
-        raise RenderError(f"--scale {scale} is more than the chain's x{chain.scale}")
-    return chain, scale
+        if folder not in bundles:
+            bundles[folder] = load_bundle(folder)
+        if (folder, seed) not in stages:
+            stages[folder, seed] = Stage(bundles[folder], overlap, opts.batch, opts.tiles, noise_seed=seed)
+        chain.append(stages[folder, seed])
+    return Chain(chain)
 
 
 def default_output(src: Path, scale: int, fmt: str | None) -> Path:
@@ -100,15 +126,13 @@ def render_file(
     written where possible; an interrupted render leaves no output file.
     """
     src = Path(src)
-    pic = read_image(src, opts.max_pixels)
-    scale_hint = opts.scale or UPSCALER
-    out = Path(dst) if dst is not None else default_output(src, scale_hint, opts.fmt)
+    plan = plan_render(opts)  # cards only: every option is checked before any model loads
+    scale = plan.scale
+    out = Path(dst) if dst is not None else default_output(src, scale, opts.fmt)
     fmt = format_of(out, opts.fmt)
     check_target(out, opts.overwrite)
-    chain, scale = build_chain(opts)
-    if dst is None and scale != scale_hint:
-        out = default_output(src, scale, opts.fmt)
-        check_target(out, opts.overwrite)
+    pic = read_image(src, opts.max_pixels)
+    chain = build_chain(plan, opts)
     image = pic.rgb if pic.alpha is None else np.concatenate([pic.rgb, pic.alpha[..., None]], axis=2)
     h, w = pic.size
     bits = opts.bits or (8 if fmt == "jpeg" else pic.info.bits)

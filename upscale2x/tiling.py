@@ -52,6 +52,14 @@ def default_overlap(in_cell: int) -> int:
     return in_cell // 4
 
 
+def overlap_px(overlap: float | None, in_cell: int) -> int:
+    """An overlap option in input pixels for cells of ``in_cell``: None = the default, a value below 1 = that
+    fraction of the cell (so one option fits every stage of a mixed chain), otherwise pixels."""
+    if overlap is None:
+        return default_overlap(in_cell)
+    return round(overlap * in_cell) if 0 < overlap < 1 else int(overlap)
+
+
 def cell_starts(length: int, cell: int, overlap: int) -> list[int]:
     """Start offsets of cells along an axis of ``length`` >= ``cell``: a regular stride, the last one snapped back
     to end at the edge."""

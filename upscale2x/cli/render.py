@@ -31,9 +31,10 @@ def render(
         bool, typer.Option("--tiles/--no-tiles", help="Tile into overlapping cells (default) or run whole images.")
     ] = True,
     overlap: Annotated[
-        int | None,
+        float | None,
         typer.Option(
-            help="Input pixels shared by neighbouring cells (default: a quarter cell: 8 for sr8x, 64 for see)."
+            help="Input pixels shared by neighbouring cells, or a fraction of each stage's cell below 1 (0.25 fits "
+            "every stage of a mixed chain). Default: a quarter cell (8 px for sr8x, 64 for see)."
         ),
     ] = None,
     batch: Annotated[int, typer.Option(min=1, help="Cells per model call.")] = 8,

@@ -75,3 +75,16 @@ def _describe(hint: Any) -> str:
     if typing.get_origin(hint) in (tuple, list):
         return "a list"
     return _NAMES.get(typing.get_origin(hint) or hint, getattr(hint, "__name__", str(hint)))
+
+
+def defaults(cls) -> dict[str, Any]:
+    """Each field's default value (``default_factory`` ones called): the CLI's option defaults come from here."""
+    from dataclasses import MISSING
+
+    out = {}
+    for f in fields(cls):
+        if f.default is not MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            out[f.name] = f.default_factory()
+    return out

@@ -39,10 +39,14 @@ def handles_errors(fn: Callable) -> Callable:
 
 
 @contextmanager
-def progress_bar(quiet: bool, description: str):
-    """A rich progress bar on stderr (or nothing when ``quiet``); yields ``update(done, total, note="")``."""
+def progress_bar(quiet: bool, description: str, fields: tuple[str, ...] = ("note",)):
+    """The one rich progress bar (stderr), or nothing when ``quiet``.
+
+    Yields ``update(done, total, description=None, **values)``: ``values`` fill the text ``fields`` shown after
+    the bar (render and series: a note; train: losses and speed), ``description`` replaces the label.
+    """
     if quiet:
-        yield lambda done, total, note="": None
+        yield lambda done, total, description=None, **values: None
         return
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -51,12 +55,13 @@ def progress_bar(quiet: bool, description: str):
         TimeElapsedColumn(),
         TextColumn("eta"),
         TimeRemainingColumn(),
-        TextColumn("{task.fields[note]}"),
+        *(TextColumn(f"{{task.fields[{f}]}}") for f in fields),
     )
     with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task(description, total=None, note="")
+        task = bar.add_task(description, total=None, **dict.fromkeys(fields, ""))
 
-        def update(done: int, total: int, note: str = "") -> None:
-            bar.update(task, completed=done, total=total, note=note)
+        def update(done: int, total: int, description: str | None = None, **values: str) -> None:
+            label = {"description": description} if description else {}
+            bar.update(task, completed=done, total=total, **label, **values)
 
         yield update

@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
+from ..fieldcheck import defaults
 from ..render import MAX_SCALE, RenderOptions, render_file
 from .common import err, handles_errors, progress_bar
+
+R = defaults(RenderOptions)  # the option defaults are the library's: written once, in render.py
 
 
 @handles_errors
@@ -19,56 +22,46 @@ def render(
     ] = None,
     model: Annotated[
         str | None, typer.Option(help="sr8x bundle: a shipped name or a folder (default: the shipped sr8x).")
-    ] = None,
+    ] = R["model"],
     scale: Annotated[
         int | None,
         typer.Option(
             help=f"Total scale, 2..{MAX_SCALE}. 8 = one 8x stage, 64 = two chained; any other scale runs the next "
             "power of 8 and finishes with a high-quality area downscale. Default 8 (or the chain's own scale)."
         ),
-    ] = None,
+    ] = R["scale"],
     tiles: Annotated[
         bool, typer.Option("--tiles/--no-tiles", help="Tile into overlapping cells (default) or run whole images.")
-    ] = True,
+    ] = R["tiles"],
     overlap: Annotated[
         float | None,
         typer.Option(
             help="Input pixels shared by neighbouring cells, or a fraction of each stage's cell below 1 (0.25 fits "
             "every stage of a mixed chain). Default: a quarter cell (8 px for sr8x, 64 for see)."
         ),
-    ] = None,
-    batch: Annotated[int, typer.Option(min=1, help="Cells per model call.")] = 8,
+    ] = R["overlap"],
+    batch: Annotated[int, typer.Option(min=1, help="Cells per model call.")] = R["batch"],
     chain: Annotated[
         str | None, typer.Option(help="Comma-separated bundles run in order, e.g. see-flowers,sr8x,sr8x.")
     ] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="png, tiff or jpg (default: from -o, else png).")] = None,
-    bits: Annotated[int | None, typer.Option(help="8 or 16 bits per sample (default: as the input).")] = None,
-    dpi: Annotated[float | None, typer.Option(help="DPI written into the file (default: as the input).")] = None,
-    quality: Annotated[int, typer.Option(min=1, max=100, help="JPEG quality.")] = 95,
-    seed: Annotated[
-        int | None, typer.Option(help="Keep dropout on as a noise source with this seed (a variant).")
-    ] = None,
-    max_pixels: Annotated[int, typer.Option(help="Refuse inputs with more pixels than this.")] = 150_000_000,
+    fmt: Annotated[str | None, typer.Option("--format", help="png, tiff or jpg (default: from -o, else png).")] = R[
+        "fmt"
+    ],
+    bits: Annotated[int | None, typer.Option(help="8 or 16 bits per sample (default: as the input).")] = R["bits"],
+    dpi: Annotated[float | None, typer.Option(help="DPI written into the file (default: as the input).")] = R["dpi"],
+    quality: Annotated[int, typer.Option(min=1, max=100, help="JPEG quality.")] = R["quality"],
+    seed: Annotated[int | None, typer.Option(help="Keep dropout on as a noise source with this seed (a variant).")] = R[
+        "seed"
+    ],
+    max_pixels: Annotated[int, typer.Option(help="Refuse inputs with more pixels than this.")] = R["max_pixels"],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = R["overwrite"],
 ) -> None:
     """Up-imagine IN: tile it, run the cells through the model(s), blend with feathered weights, write the result."""
-    opts = RenderOptions(
-        scale=scale,
-        model=model,
-        chain=tuple(n.strip() for n in chain.split(",") if n.strip()) if chain else (),
-        tiles=tiles,
-        overlap=overlap,
-        batch=batch,
-        fmt=fmt,
-        bits=bits,
-        dpi=dpi,
-        quality=quality,
-        seed=seed,
-        overwrite=overwrite,
-        max_pixels=max_pixels,
-    )
+    given = locals()  # every option by name: those that are RenderOptions fields go in as they are
+    chain_names = tuple(n.strip() for n in chain.split(",") if n.strip()) if chain else ()
+    opts = RenderOptions(chain=chain_names, **{k: given[k] for k in R if k in given and k != "chain"})
     with progress_bar(quiet, "render") as update:
-        out = render_file(src, output, opts, lambda done, total: update(done, total, "cells"))
+        out = render_file(src, output, opts, lambda done, total: update(done, total, note="cells"))
     if not quiet:
         err.print(f"wrote {out}")

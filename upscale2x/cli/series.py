@@ -57,10 +57,11 @@ def series(
     run = Series(s, out or spec.resolve().parent / s.name, _shard(shard))
     run.out.mkdir(parents=True, exist_ok=True)
     with progress_bar(quiet, "picks" if pick else "candidates") as update:
-        if pick:
-            result = run.render_picks(_ids(pick), update)
-        else:
-            result = run.render_candidates(update)
+
+        def report(done: int, total: int, note: str = "") -> None:
+            update(done, total, note=note)
+
+        result = run.render_picks(_ids(pick), report) if pick else run.render_candidates(report)
     if not quiet:
         err.print(f"{len(result.rendered)} rendered, {result.skipped} already there, in {run.out}")
     if result.failures:

@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from ..fieldcheck import defaults
 from ..nets import PRESETS, UPSAMPLERS
 from ..tasks import TASKS
-from ..train.config import GAN_LOSSES
-from .common import err, fail, handles_errors
+from ..train.config import GAN_LOSSES, TrainConfig
+from .common import err, fail, handles_errors, progress_bar
+
+D = defaults(TrainConfig)  # the option defaults are the config's: written once, in train/config.py
 
 
 @handles_errors
@@ -21,46 +23,58 @@ def train(
     ],
     task: Annotated[str, typer.Option(help=f"One of: {', '.join(TASKS)}.")] = "sr8x",
     out: Annotated[Path | None, typer.Option(help="Run folder: checkpoints, previews, logs, final bundle.")] = None,
-    preset: Annotated[str, typer.Option(help=f"Generator width: {', '.join(PRESETS)}.")] = "small",
+    preset: Annotated[str, typer.Option(help=f"Generator width: {', '.join(PRESETS)}.")] = D["preset"],
     base_width: Annotated[
         int | None, typer.Option(help="Custom generator width instead of --preset: filters min(W*2^i, cap).")
     ] = None,
-    max_width: Annotated[int, typer.Option(help="Filter cap of a custom --base-width (paper: 512).")] = 512,
+    max_width: Annotated[int, typer.Option(help="Filter cap of a custom --base-width (paper: 512).")] = D["max_width"],
     upsample: Annotated[
         str,
         typer.Option(
             help=f"Decoder upsampling: {', '.join(UPSAMPLERS)} (resize/bilinear x2 + 3x3 conv: no checkerboard)."
         ),
-    ] = "transpose",
+    ] = D["upsample"],
     dropout: Annotated[
         bool, typer.Option(help="pix2pix's decoder dropout (its noise source); --no-dropout for faithful models.")
-    ] = True,
-    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training images.")] = 200,
-    batch: Annotated[int, typer.Option(min=1, help="Images per step (per replica).")] = 4,
-    lr: Annotated[float, typer.Option(help="Adam learning rate (both nets).")] = 2e-4,
-    l1_weight: Annotated[float, typer.Option(help="Weight of the L1 term (pix2pix: 100).")] = 100.0,
+    ] = D["dropout"],
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training images.")] = D["epochs"],
+    batch: Annotated[int, typer.Option(min=1, help="Images per step (per replica).")] = D["batch"],
+    lr: Annotated[float, typer.Option(help="Adam learning rate (both nets).")] = D["lr"],
+    l1_weight: Annotated[float, typer.Option(help="Weight of the L1 term (pix2pix: 100).")] = D["l1_weight"],
     gan_weight: Annotated[
         float, typer.Option(help="Weight of the GAN term (pix2pix: 1); 0 = L1 alone, no discriminator.")
-    ] = 1.0,
+    ] = D["gan_weight"],
     ndf: Annotated[
         int, typer.Option(min=1, help="Discriminator base width (pix2pix: 64; 8-16 trains far faster on CPU).")
-    ] = 64,
-    gan_loss: Annotated[str, typer.Option(help=f"Adversarial loss: {', '.join(GAN_LOSSES)} (pix2pix: bce).")] = "bce",
+    ] = D["ndf"],
+    gan_loss: Annotated[str, typer.Option(help=f"Adversarial loss: {', '.join(GAN_LOSSES)} (pix2pix: bce).")] = D[
+        "gan_loss"
+    ],
     feature_matching: Annotated[
         float, typer.Option(help="Weight of pix2pixHD's discriminator feature-matching term (0 = off; 10).")
-    ] = 0.0,
-    r1: Annotated[float, typer.Option(help="R1 gradient penalty gamma on real images (0 = off).")] = 0.0,
+    ] = D["feature_matching"],
+    r1: Annotated[float, typer.Option(help="R1 gradient penalty gamma on real images (0 = off).")] = D["r1"],
     spectral_norm: Annotated[
         bool, typer.Option(help="Spectral normalisation on the discriminator (replaces its BatchNorm).")
-    ] = False,
+    ] = D["spectral_norm"],
     d_lr: Annotated[
         float | None, typer.Option(help="Discriminator learning rate (default: --lr); lower = slower discriminator.")
-    ] = None,
-    val_fraction: Annotated[float, typer.Option(help="Share of images held out for previews and metrics.")] = 0.05,
-    checkpoint_steps: Annotated[int, typer.Option(min=1, help="Also checkpoint every N steps inside an epoch.")] = 200,
-    input_side: Annotated[str, typer.Option(help="paired AB images: which half is the input (left/right).")] = "left",
-    flip_vertical: Annotated[bool, typer.Option(help="Also flip vertically at random (textures, skies).")] = False,
-    max_images: Annotated[int | None, typer.Option(help="Use at most this many images (quick trials).")] = None,
+    ] = D["d_lr"],
+    val_fraction: Annotated[float, typer.Option(help="Share of images held out for previews and metrics.")] = D[
+        "val_fraction"
+    ],
+    checkpoint_steps: Annotated[int, typer.Option(min=1, help="Also checkpoint every N steps inside an epoch.")] = D[
+        "checkpoint_steps"
+    ],
+    input_side: Annotated[str, typer.Option(help="paired AB images: which half is the input (left/right).")] = D[
+        "input_side"
+    ],
+    flip_vertical: Annotated[bool, typer.Option(help="Also flip vertically at random (textures, skies).")] = D[
+        "flip_vertical"
+    ],
+    max_images: Annotated[int | None, typer.Option(help="Use at most this many images (quick trials).")] = D[
+        "max_images"
+    ],
     scale_range: Annotated[
         str | None,
         typer.Option(
@@ -70,15 +84,15 @@ def train(
     ] = None,
     init_from: Annotated[
         str | None, typer.Option(help="Start the generator from this bundle (name or folder): fine-tuning.")
-    ] = None,
+    ] = D["init_from"],
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
     export: Annotated[
         Path | None, typer.Option(help="Write the bundle of the run's latest checkpoint to this folder and stop.")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for data order, augmentation and initial weights.")] = 0,
-    distribute: Annotated[
-        str, typer.Option(help="none, mirrored (all local GPUs) or multiworker (TF_CONFIG).")
-    ] = "none",
+    seed: Annotated[int, typer.Option(help="Seed for data order, augmentation and initial weights.")] = D["seed"],
+    distribute: Annotated[str, typer.Option(help="none, mirrored (all local GPUs) or multiworker (TF_CONFIG).")] = D[
+        "distribute"
+    ],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Train a pix2pix generator: GAN + L1, checkpoints every epoch, a bundle that `render --model OUT` uses."""
@@ -89,70 +103,30 @@ def train(
     scales = _scale_range(scale_range)  # the other new values are checked by TrainConfig: one error line each
     if out is None:
         raise fail("--out DIR is required (the run folder)")
-    from ..train.config import TrainConfig
     from ..train.fit import train as run
 
-    cfg = TrainConfig(
-        data=str(data),
-        task=task,
-        out=str(out),
-        preset=None if base_width is not None else preset,
-        base_width=base_width,
-        max_width=max_width,
-        upsample=upsample,
-        dropout=dropout,
-        scale_range=scales,
-        epochs=epochs,
-        batch=batch,
-        lr=lr,
-        l1_weight=l1_weight,
-        gan_weight=gan_weight,
-        ndf=ndf,
-        gan_loss=gan_loss,
-        feature_matching=feature_matching,
-        r1=r1,
-        spectral_norm=spectral_norm,
-        d_lr=d_lr,
-        val_fraction=val_fraction,
-        seed=seed,
-        distribute=distribute,
-        checkpoint_steps=checkpoint_steps,
-        input_side=input_side,
-        flip_vertical=flip_vertical,
-        max_images=max_images,
-        init_from=init_from,
-    )
+    given = locals()  # every option by name: those that are TrainConfig fields go into the config as they are
+    as_given = {k: given[k] for k in D if k in given and k not in ("preset", "scale_range")}
+    preset = None if base_width is not None else preset
+    cfg = TrainConfig(data=str(data), task=task, out=str(out), preset=preset, scale_range=scales, **as_given)
 
     def skipped(path: Path, reason: str) -> None:
         err.print(f"skipped {path}: {reason}", markup=False)
 
-    columns = (
-        TextColumn("[bold]epoch {task.fields[epoch]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[losses]}"),
-        TextColumn("{task.fields[speed]}"),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, disable=quiet) as bar:
-        job = bar.add_task("train", total=None, epoch="-", losses="", speed="")
+    with progress_bar(quiet, "epoch -", fields=("losses", "speed")) as update:
 
         def status(s) -> None:
-            total = s.epochs * s.steps
-            losses = " ".join(f"{k} {v:.3f}" for k, v in s.losses.items())
             speed = f"{s.images_per_s:.1f} img/s" if s.images_per_s else ""
-            bar.update(
-                job,
-                completed=s.epoch * s.steps + s.step,
-                total=total,
-                epoch=f"{s.epoch + 1}/{s.epochs}",
+            losses = " ".join(f"{k} {v:.3f}" for k, v in s.losses.items())
+            update(
+                s.epoch * s.steps + s.step,
+                s.epochs * s.steps,
+                f"epoch {s.epoch + 1}/{s.epochs}",
                 losses=losses,
                 speed=speed,
             )
             if s.message and not quiet:
-                bar.console.print(s.message)
+                err.print(s.message)
 
         folder = run(cfg, resume=resume, on_status=status, on_skip=skipped, export_to=export)
     if not quiet:

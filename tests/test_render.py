@@ -232,3 +232,20 @@ def test_a_bilinear_generator_renders_tiled_and_untiled_at_any_size(tmp_path):
         for size in ((20, 27), (40, 33)):  # two image sizes through one stage: an untiled run traces each
             y = stage.run(rng.random((*size, 3)).astype(np.float32))
             assert y.shape == (size[0] * 8, size[1] * 8, 3) and np.isfinite(y).all()
+
+
+def test_a_bad_output_is_refused_before_any_model_loads(tmp_path, tiny_bundles, monkeypatch):
+    import upscale2x.render as render
+    from upscale2x.errors import ImageWriteError
+
+    def no_loading(folder):
+        raise AssertionError(f"loaded {folder}")
+
+    monkeypatch.setattr(render, "load_bundle", no_loading)
+    src = _img(tmp_path)
+    opts = render.RenderOptions(model=str(tiny_bundles["sr8x"]), fmt="jpg", bits=16)
+    with pytest.raises(ImageWriteError, match="JPEG holds 8-bit RGB only"):
+        render.render_file(src, tmp_path / "o.jpg", opts)
+    (tmp_path / "taken.png").write_bytes(b"x")
+    with pytest.raises(ImageWriteError, match="taken.png: already exists"):
+        render.render_file(src, tmp_path / "taken.png", render.RenderOptions(model=str(tiny_bundles["sr8x"])))

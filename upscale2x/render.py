@@ -10,7 +10,7 @@ import numpy as np
 from .bundle import Bundle, default_bundle, load_bundle, read_card, resolve_bundle
 from .errors import RenderError
 from .imageio import DEFAULT_MAX_PIXELS, read_image
-from .imagewrite import EXTENSION, ImageWriter, check_target, format_of
+from .imagewrite import EXTENSION, ImageWriter, format_of
 from .pipeline import Chain, Stage
 from .scaleplan import UPSCALER, upscaler_stages
 from .tasks import TaskSpec
@@ -130,14 +130,12 @@ def render_file(
     scale = plan.scale
     out = Path(dst) if dst is not None else default_output(src, scale, opts.fmt)
     fmt = format_of(out, opts.fmt)
-    check_target(out, opts.overwrite)
     pic = read_image(src, opts.max_pixels)
-    chain = build_chain(plan, opts)
     image = pic.rgb if pic.alpha is None else np.concatenate([pic.rgb, pic.alpha[..., None]], axis=2)
     h, w = pic.size
     bits = opts.bits or (8 if fmt == "jpeg" else pic.info.bits)
     dpi = (opts.dpi, opts.dpi) if opts.dpi else pic.info.dpi
-    writer = ImageWriter(
+    writer = ImageWriter(  # checks the output name, format and bit depth: still before any model loads
         out,
         h * scale,
         w * scale,
@@ -149,8 +147,9 @@ def render_file(
         quality=opts.quality,
         overwrite=opts.overwrite,
     )
+    chain = build_chain(plan, opts)
     with writer:
-        if scale == chain.scale:
+        if scale == plan.chain_scale:
             chain.run(image, writer.write, on_progress)
         else:  # e.g. --scale 16: two 8x stages, then an area downscale by 4
             from .preprocess import area_resize

@@ -249,3 +249,28 @@ def test_a_bad_output_is_refused_before_any_model_loads(tmp_path, tiny_bundles, 
     (tmp_path / "taken.png").write_bytes(b"x")
     with pytest.raises(ImageWriteError, match="taken.png: already exists"):
         render.render_file(src, tmp_path / "taken.png", render.RenderOptions(model=str(tiny_bundles["sr8x"])))
+
+
+@pytest.mark.parametrize("name", ["holiday [final].png", "x[/]y.png"])
+def test_square_brackets_in_paths_are_printed_as_they_are(tmp_path, models, name):
+    (tmp_path / name).parent.mkdir(exist_ok=True)  # "x[/]y.png" is y.png in a folder called "x["
+    src = _img(tmp_path, name=name, size=(8, 8))
+    r = runner.invoke(app, ["render", str(src)])
+    stem = name.removesuffix(".png")
+    assert r.exit_code == 0, r.output
+    assert f"{stem}_x8.png" in r.output.replace("\n", ""), r.output
+    r = runner.invoke(app, ["render", str(src)])  # the output exists now: the error names it exactly
+    assert r.exit_code == 1 and f"{stem}_x8.png: already exists" in r.output.replace("\n", ""), r.output
+
+
+def test_control_characters_in_a_card_are_not_printed(tmp_path, monkeypatch):
+    import json
+
+    from conftest import make_bundle
+
+    card = make_bundle(tmp_path / "evil", "sr8x") / "card.json"
+    card.write_text(json.dumps({**json.loads(card.read_text()), "description": "\x1b]0;pwned\x07\x1b[2Jnice model"}))
+    monkeypatch.setenv("UPSCALE2X_MODELS", str(tmp_path))
+    r = runner.invoke(app, ["models"])
+    assert r.exit_code == 0 and "nice model" in r.output
+    assert "\x1b" not in r.output and "\x07" not in r.output

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..errors import Upscale2xError
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0/C1 controls except tab and newline
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
 
+def plain(text: object) -> str:
+    """``text`` safe to print: Rich markup escaped (a path like ``holiday [final].png`` stays as it is) and
+    terminal control characters (escape sequences from a crafted card or file name) removed."""
+    return escape(_CONTROL.sub("", str(text)))
+
+
 def fail(message: str) -> typer.Exit:
     """Print one line on stderr and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err.print(f"[bold red]error:[/] {plain(message)}", soft_wrap=True)
     return typer.Exit(1)
 
 

@@ -10,7 +10,7 @@ import typer
 
 from ..bundle import WEIGHTS, list_bundles, models_dir, read_card, resolve_bundle
 from ..nets import PRESETS, UPSAMPLERS
-from .common import fail, handles_errors, out
+from .common import fail, handles_errors, out, plain
 
 
 def _mb(path: Path) -> str:
@@ -46,9 +46,9 @@ def info(
         return
     folder = resolve_bundle(model)
     card = read_card(folder)
-    out.print(json.dumps(card.to_json(), indent=2), markup=False)
+    out.print(plain(json.dumps(card.to_json(), indent=2)))
     out.print(f"parameters: {card.parameters:,}")
-    out.print(f"file: {folder / WEIGHTS} ({_mb(folder / WEIGHTS)})")
+    out.print(f"file: {plain(folder / WEIGHTS)} ({_mb(folder / WEIGHTS)})")
 
 
 @handles_errors
@@ -56,15 +56,14 @@ def models() -> None:
     """List the model bundles shipped in models/ (or $UPSCALE2X_MODELS)."""
     found = list_bundles()
     if not found:
-        out.print(f"no bundles in {models_dir()}")
+        out.print(f"no bundles in {plain(models_dir())}")
         return
     for name, card in found:
         s = card.spec
         default = " (default)" if name == card.task else ""
-        out.print(
+        line = (
             f"{name}{default}: task {card.task}, x{s.scale}, {s.in_cell}->{s.out_cell} px cells, "
             f"{card.preset or 'w' + str(card.base_width)}, {card.parameters:,} parameters, "
-            f"{_mb(models_dir() / name / WEIGHTS)} — {card.description}",
-            markup=False,
-            soft_wrap=True,
+            f"{_mb(models_dir() / name / WEIGHTS)} — {card.description}"
         )
+        out.print(plain(line), soft_wrap=True)

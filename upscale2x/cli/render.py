@@ -9,7 +9,7 @@ import typer
 
 from ..fieldcheck import defaults
 from ..render import MAX_SCALE, RenderOptions, render_file
-from .common import err, handles_errors, progress_bar
+from .common import err, handles_errors, plain, progress_bar
 
 R = defaults(RenderOptions)  # the option defaults are the library's: written once, in render.py
 
@@ -64,4 +64,4 @@ def render(
     with progress_bar(quiet, "render") as update:
         out = render_file(src, output, opts, lambda done, total: update(done, total, note="cells"))
     if not quiet:
-        err.print(f"wrote {out}")
+        err.print(f"wrote {plain(out)}")

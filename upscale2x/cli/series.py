@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import SeriesError
-from .common import err, handles_errors, progress_bar
+from .common import err, handles_errors, plain, progress_bar
 
 
 def _ids(text: str) -> list[int]:
@@ -63,8 +63,8 @@ def series(
 
         result = run.render_picks(_ids(pick), report) if pick else run.render_candidates(report)
     if not quiet:
-        err.print(f"{len(result.rendered)} rendered, {result.skipped} already there, in {run.out}")
+        err.print(f"{len(result.rendered)} rendered, {result.skipped} already there, in {plain(run.out)}")
     if result.failures:
         for line in result.failures:
-            err.print(f"[bold red]error:[/] {line}", soft_wrap=True)
+            err.print(f"[bold red]error:[/] {plain(line)}", soft_wrap=True)
         raise SeriesError(f"{len(result.failures)} source(s) failed; the rest of the series was rendered")

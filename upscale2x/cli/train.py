@@ -11,7 +11,7 @@ from ..fieldcheck import defaults
 from ..nets import PRESETS, UPSAMPLERS
 from ..tasks import TASKS
 from ..train.config import GAN_LOSSES, TrainConfig
-from .common import err, fail, handles_errors, progress_bar
+from .common import err, fail, handles_errors, plain, progress_bar
 
 D = defaults(TrainConfig)  # the option defaults are the config's: written once, in train/config.py
 
@@ -111,7 +111,7 @@ def train(
     cfg = TrainConfig(data=str(data), task=task, out=str(out), preset=preset, scale_range=scales, **as_given)
 
     def skipped(path: Path, reason: str) -> None:
-        err.print(f"skipped {path}: {reason}", markup=False)
+        err.print(f"skipped {plain(path)}: {plain(reason)}")
 
     with progress_bar(quiet, "epoch -", fields=("losses", "speed")) as update:
 
@@ -126,11 +126,11 @@ def train(
                 speed=speed,
             )
             if s.message and not quiet:
-                err.print(s.message)
+                err.print(plain(s.message))
 
         folder = run(cfg, resume=resume, on_status=status, on_skip=skipped, export_to=export)
     if not quiet:
-        err.print(f"bundle written to {folder}: render with `upscale2x render IMAGE --model {folder}`")
+        err.print(f"bundle written to {plain(folder)}: render with `upscale2x render IMAGE --model {plain(folder)}`")
 
 
 def _scale_range(text: str | None) -> tuple[float, float] | None:

@@ -52,7 +52,7 @@ def print_scale_crop(sketch: np.ndarray) -> np.ndarray:
     see = Stage(load_bundle(models_dir() / "see-flowers"))
     sr = Stage(load_bundle(models_dir() / "sr8x"))
     world = see.run(sketch)
-    top, left, side = 96, 120, 8  # an 8x8 window of the 256x256 world, 512x512 at print scale
+    top, left, side = 144, 144, 8  # an 8x8 window on an edge of the 256x256 world, 512x512 at print scale
     crop = chain_crop(Chain([see, sr, sr]), sketch, top * 64, left * 64, side * 64)
     marked = world.copy()
     marked[top - 1, left - 1 : left + side + 1] = marked[top + side, left - 1 : left + side + 1] = (1, 0, 0)

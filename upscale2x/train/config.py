@@ -110,6 +110,16 @@ class TrainConfig:
         return PRESETS[self.preset].base_width if self.preset else int(self.base_width)
 
     @property
+    def disc_lr(self) -> float:
+        """The discriminator's learning rate: ``d_lr``, or ``lr`` when not given."""
+        return self.d_lr or self.lr
+
+    @property
+    def native(self) -> bool:
+        """Whether images are kept at native resolution (a scale range was given)."""
+        return self.scale_range is not None
+
+    @property
     def cap(self) -> int:
         """The generator's filter cap (the preset's, or ``max_width`` for a custom width)."""
         return PRESETS[self.preset].max_width if self.preset else int(self.max_width)

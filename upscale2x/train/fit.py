@@ -65,7 +65,7 @@ def _is_chief() -> bool:
 
 def epoch_indices(images, indices, cfg: TrainConfig) -> np.ndarray:
     """The image indices one epoch draws (before shuffling): each training image, repeated by its weight."""
-    return np.repeat(indices, epoch_repeats([images[i] for i in indices], cfg.scale_range is not None))
+    return np.repeat(indices, epoch_repeats([images[i] for i in indices], cfg.native))
 
 
 def epoch_dataset(images, indices, cfg: TrainConfig, epoch: int, global_batch: int, skip_steps: int):
@@ -120,7 +120,7 @@ def _build(cfg: TrainConfig, global_batch: int):
     recipe = GanRecipe(cfg.gan_loss, cfg.feature_matching, cfg.r1)
     model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch, cfg.gan_weight, recipe)
     g_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
-    d_opt = keras.optimizers.Adam(cfg.d_lr or cfg.lr, beta_1=0.5)
+    d_opt = keras.optimizers.Adam(cfg.disc_lr, beta_1=0.5)
     g_opt.build(g.trainable_variables)  # optimizer slots exist before a restore fills them
     d_opt.build(d.trainable_variables)
     model.compile(g_opt, d_opt)
@@ -184,8 +184,7 @@ def train(
     if cfg.init_from and not resume:
         _record_source(cfg, out)
     report = on_status or (lambda s: None)
-    native = cfg.scale_range is not None
-    data_spec = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical, native)
+    data_spec = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical, cfg.native)
     images = load_folder(cfg.data, data_spec, on_skip)[: cfg.max_images]
     train_idx, val_idx = split(len(images), cfg.val_fraction, cfg.seed)
     drawn = epoch_indices(images, train_idx, cfg)
@@ -213,7 +212,7 @@ def train(
         state.update(store.restore())
         # The checkpoint holds the old rates; --lr and --d-lr may change them.
         model.g_optimizer.learning_rate = cfg.lr
-        model.d_optimizer.learning_rate = cfg.d_lr or cfg.lr
+        model.d_optimizer.learning_rate = cfg.disc_lr
     val_x, val_y = held_out_pairs(images, val_idx, cfg)
     logs = Logs(out / "logs") if chief and export_to is None else None
 
@@ -290,7 +289,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "feature_matching": cfg.feature_matching,
             "r1": cfg.r1,
             "spectral_norm": cfg.spectral_norm,
-            "d_lr": cfg.d_lr or cfg.lr,
+            "d_lr": cfg.disc_lr,
             "dropout": cfg.dropout,
             "scale_range": list(cfg.scale_range) if cfg.scale_range else None,
             "seed": cfg.seed,

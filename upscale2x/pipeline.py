@@ -20,6 +20,11 @@ from .tiling import Progress, Sink, TileSpec, count_cells, default_overlap, pad_
 MAX_UNTILED_PIXELS = 4096 * 4096  # --no-tiles runs the model on the whole image only up to this output size
 
 
+def no_variant(name: object) -> RenderError:
+    """The error for a noise seed asked of a model without dropout (known from its card or its weights)."""
+    return RenderError(f"{name}: has no dropout (trained with --no-dropout), so a seed makes no variant")
+
+
 @dataclass
 class Stage:
     """One bundle, ready to run on float images ``[H, W, 3]`` (or ``[H, W, 4]`` with alpha) in [0, 1].
@@ -47,8 +52,7 @@ class Stage:
             from .nets import has_dropout, with_dropout_noise
 
             if not has_dropout(self.model):
-                name = self.bundle.path or self.bundle.card.name
-                raise RenderError(f"{name}: has no dropout (trained with --no-dropout), so a seed makes no variant")
+                raise no_variant(self.bundle.path or self.bundle.card.name)
             self.model = with_dropout_noise(self.model, self.noise_seed)
 
     def set_noise_seed(self, seed: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,7 @@ from .bundle import Bundle, default_bundle, load_bundle, read_card, resolve_bund
 from .errors import RenderError
 from .imageio import DEFAULT_MAX_PIXELS, read_image
 from .imagewrite import EXTENSION, ImageWriter, format_of
-from .pipeline import Chain, Stage
+from .pipeline import Chain, Stage, no_variant
 from .scaleplan import UPSCALER, upscaler_stages
 from .tasks import TaskSpec
 from .tiling import Progress, TileSpec, overlap_px
@@ -88,12 +88,12 @@ def plan_render(opts: RenderOptions) -> RenderPlan:
     for s, overlap in zip(specs, overlaps, strict=True):
         TileSpec(s.in_cell, s.scale, overlap, opts.batch)  # raises TileError for an overlap this cell cannot take
     if opts.seed is not None and cards[0].training.get("dropout") is False:
-        raise RenderError(f"{folders[0]}: has no dropout (trained with --no-dropout), so --seed makes no variant")
-    plan = RenderPlan(tuple(folders), specs, overlaps, 0)
-    scale = opts.scale or plan.chain_scale
-    if scale > plan.chain_scale:
-        raise RenderError(f"--scale {scale} is more than the chain's x{plan.chain_scale}")
-    return replace(plan, scale=scale)
+        raise no_variant(folders[0])
+    chain_scale = int(np.prod([s.scale for s in specs]))
+    scale = opts.scale or chain_scale
+    if scale > chain_scale:
+        raise RenderError(f"--scale {scale} is more than the chain's x{chain_scale}")
+    return RenderPlan(tuple(folders), specs, overlaps, scale)
 
 
 def build_chain(plan: RenderPlan, opts: RenderOptions) -> Chain:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._tf import tf
+from .resample import LUMA, SEE_FACTOR, SR_FACTOR  # the constants live with the numpy twins of these transforms
 from .tasks import TASKS
 
-SR_FACTOR = 8  # sr8x: 256x256 target <-> 32x32 input
-SEE_FACTOR = 24  # Learning to See: 24x area downscale, then cubic back up
 SEE_BRIGHTNESS = 0.20  # ± random brightness (relative) in training
 SEE_CONTRAST = 0.15  # ± random contrast in training
 
@@ -34,9 +33,6 @@ def compose(gen_in, gen_out, residual: bool):
     what lets a CPU-trained model beat bicubic at all; the U-Net and its parameter count are unchanged.
     """
     return tf.clip_by_value(gen_in + gen_out, -1.0, 1.0) if residual else gen_out
-
-
-LUMA = (0.2989, 0.5870, 0.1140)  # ITU-R 601 luma weights, as tf.image.rgb_to_grayscale has them
 
 
 def grayscale(x):
@@ -63,11 +59,6 @@ def area_down(x, factor: int):
     h, w = _hw(x)
     size = tf.maximum(1, tf.cast(tf.round(tf.cast(tf.stack([h, w]), tf.float32) / factor), tf.int32))
     return tf.image.resize(x, size, method="area")
-
-
-def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """High-quality (area) resize of a float image ``[H, W, C]`` to ``height`` x ``width`` (numpy in and out)."""
-    return np.asarray(tf.image.resize(image, (height, width), method="area"), np.float32)
 
 
 def cubic_to(x, size):

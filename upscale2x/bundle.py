@@ -39,6 +39,7 @@ class Card:
     description: str = ""  # one line for humans
     training: dict[str, Any] = field(default_factory=dict)  # data folder, images, epochs, batch, time, hardware
     metrics: dict[str, Any] = field(default_factory=dict)  # held-out L1, PSNR/SSIM vs bicubic, ...
+    exports: dict[str, Any] = field(default_factory=dict)  # engine -> file, quantisation, size, error (export.py)
     version: int = CARD_VERSION  # card format version
 
     def __post_init__(self) -> None:
@@ -84,7 +85,7 @@ class Card:
 
 @dataclass
 class Bundle:
-    """A loaded bundle: the Keras generator and its card."""
+    """A loaded bundle: the Keras generator (None when only its LiteRT export will run) and its card."""
 
     model: Any  # keras.Model: [N, H, W, in_channels] in [-1, 1] -> [N, H, W, out_channels] in [-1, 1]
     card: Card

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from . import export as _export
 from . import info as _info
 from . import render as _render
 from . import series as _series
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.command("render")(_render.render)
 app.command("train")(_train.train)
 app.command("series")(_series.series)
+app.command("export")(_export.export)
 app.command("info")(_info.info)
 app.command("models")(_info.models)
 

@@ -31,6 +31,11 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def warn(message: str) -> None:
+    """One ``warning:`` line on stderr (the run goes on)."""
+    err.print(f"[bold yellow]warning:[/] {plain(message)}", soft_wrap=True)
+
+
 def handles_errors(fn: Callable) -> Callable:
     """Turn the library's typed errors into one stderr line and exit code 1; Ctrl-C into exit 130."""
 

@@ -1,0 +1,133 @@
+"""Which engine runs a bundle's cells: Keras (TensorFlow) or LiteRT, and the LiteRT runner itself.
+
+A bundle exported with `upscale2x export` (export.py) holds ``model.tflite`` beside ``model.keras``: the whole
+cell function after the task's cell transform (the [-1, 1] range, the generator, the residual add, the clip),
+so it takes lifted cells ``[N, S, S, Cin]`` in [0, 1] and gives ``[N, S, S, Cout]`` in [0, 1]. The card's
+``exports["litert"]`` says how it was made and how far it is from Keras. This module never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+
+ENGINES = ("auto", "keras", "litert")
+TFLITE = "model.tflite"
+LITERT = "litert"  # the key of the LiteRT record in a card's ``exports``
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2 (LiteRT's C++ runtime logs "INFO: Created TensorFlow Lite XNNPACK delegate")."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all
+        yield
+        return
+    with open(os.devnull, "wb") as null:
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def litert_record(card) -> dict[str, Any] | None:
+    """The card's LiteRT export record, or None when the bundle has none."""
+    rec = card.exports.get(LITERT) if isinstance(card.exports, dict) else None
+    return rec if isinstance(rec, dict) else None
+
+
+class LiteRTCell:
+    """A bundle's ``model.tflite`` ready to run: ``cell(batch) -> batch`` on numpy float32.
+
+    Raises :class:`ModelError` naming the file when it is missing, truncated or foreign (its SHA-256 differs
+    from the card's), cannot be loaded, or its input/output shapes are not the card's task shapes.
+    """
+
+    def __init__(self, folder: str | Path, card, threads: int | None = None):
+        folder = Path(folder)
+        rec = litert_record(card)
+        path = folder / (rec.get("file", TFLITE) if rec else TFLITE)
+        if rec is None:
+            raise ModelError(f"{folder}: has no LiteRT export (run `upscale2x export {folder}`)")
+        if not path.is_file():
+            raise ModelError(f"{path}: missing (the card records a LiteRT export)")
+        if path.stat().st_size != rec.get("bytes") or sha256(path) != rec.get("sha256"):
+            raise ModelError(f"{path}: does not match its card (truncated, replaced or foreign file)")
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise ModelError(f"{path}: LiteRT is not installed (pip install ai-edge-litert)") from None
+        try:
+            with _quiet_stderr():
+                self._it = Interpreter(model_path=str(path), num_threads=threads or os.cpu_count() or 1)
+                self._it.allocate_tensors()
+        except Exception as e:  # LiteRT raises ValueError/RuntimeError for bad flatbuffers
+            raise ModelError(f"{path}: cannot load ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+        s = card.spec
+        ins, outs = self._it.get_input_details(), self._it.get_output_details()
+        want_in, want_out = [s.out_cell, s.out_cell, s.in_channels], [s.out_cell, s.out_cell, s.out_channels]
+        if len(ins) != 1 or len(outs) != 1 or [*ins[0]["shape"][1:]] != want_in or [*outs[0]["shape"][1:]] != want_out:
+            raise ModelError(
+                f"{path}: does not match its card (a {card.task} cell function takes {want_in} and gives {want_out})"
+            )
+        self._in, self._out = ins[0]["index"], outs[0]["index"]
+        self._batch = 0
+        self.path = path
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        n = len(batch)
+        if n != self._batch:
+            self._it.resize_tensor_input(self._in, [n, *batch.shape[1:]])
+            self._it.allocate_tensors()
+            self._batch = n
+        self._it.set_tensor(self._in, np.ascontiguousarray(batch, np.float32))
+        self._it.invoke()
+        return self._it.get_tensor(self._out).copy()
+
+
+def choose_engine(folder: str | Path, card, requested: str = "auto", noisy: bool = False) -> tuple[str, str | None]:
+    """``(engine, note)`` for a bundle: the engine to run and, for an ``auto`` fallback, why it is not LiteRT.
+
+    ``litert`` asked for explicitly must work (ModelError otherwise, naming the file); ``auto`` takes LiteRT when
+    the bundle has a sound export and no dropout noise is wanted (LiteRT graphs run without dropout), else Keras.
+    """
+    if requested not in ENGINES:
+        raise ModelError(f"--engine must be one of {', '.join(ENGINES)}, got {requested!r}")
+    if requested == "keras":
+        return "keras", None
+    if noisy:
+        if requested == LITERT:
+            raise ModelError(f"{folder}: a noise seed needs dropout, which the LiteRT export does not run; use Keras")
+        return "keras", None
+    if requested == "auto" and litert_record(card) is None:
+        return "keras", None
+    try:
+        check_litert(folder, card)
+    except ModelError as e:
+        if requested == LITERT:
+            raise
+        return "keras", f"{e}; using Keras"
+    return LITERT, None
+
+
+def check_litert(folder: str | Path, card) -> None:
+    """Raise :class:`ModelError` unless ``folder``'s LiteRT export is present, matches its card and loads."""
+    LiteRTCell(folder, card, threads=1)

@@ -1,0 +1,149 @@
+"""`upscale2x export`: a bundle's cell function as a LiteRT ``.tflite``, measured against Keras, saved beside it.
+
+What is converted is everything a cell goes through after the task's cell transform: [0, 1] -> [-1, 1], the
+generator (BatchNorm folded, dropout off), the residual add and the clip back to [0, 1]. The cell transform
+itself (sr8x's bicubic 8x lift; LiteRT has no bicubic op) runs in numpy (resample.py), equal to TensorFlow's.
+
+Quantisation: ``none`` (float32), ``fp16`` (float16 weights) or ``int8`` (dynamic range: int8 weights, float
+activations; the paper's uint8 compression). The probe set is cells of scikit-image's sample photos in the
+task's own input form; the card records the max and mean |LiteRT - Keras| on them, in output units ([0, 1]).
+An export whose error passes ``max_error`` writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import private_folder, publish
+from .bundle import CARD, Card, load_bundle
+from .engines import LITERT, TFLITE, LiteRTCell, sha256
+from .errors import ModelError
+
+QUANTIZE = ("none", "fp16", "int8")
+MAX_ERROR = 4 / 255  # default refusal threshold on the probe set's max error (output units; int8 sr8x: 3.6/255)
+PROBE_CELLS = 16
+
+
+def probe_cells(card: Card, n: int = PROBE_CELLS, seed: int = 0) -> np.ndarray:
+    """``n`` lifted cells ``[n, S, S, Cin]`` in [0, 1] cut from scikit-image's sample photos, in the task's form."""
+    from skimage import data
+
+    from . import resample
+
+    s = card.spec
+    rng = np.random.default_rng(seed)
+    photos = [getattr(data, name)() for name in ("astronaut", "coffee", "chelsea", "rocket")]
+    cells = []
+    for i in range(n):
+        photo = np.asarray(photos[i % len(photos)], np.float32) / 255.0
+        size = s.out_cell  # the crop of the photo one cell stands for
+        y, x = rng.integers(0, photo.shape[0] - size + 1), rng.integers(0, photo.shape[1] - size + 1)
+        crop = photo[y : y + size, x : x + size, :3]
+        if s.scale > 1:  # an upscaler sees the photo area-downscaled by its scale, then its cell transform
+            crop = resample.area_resize(crop, s.in_cell, s.in_cell)
+        crop = resample.transform(s.image_prep)(crop)
+        cell = resample.transform(s.cell_prep)(crop[None])[0]
+        cells.append(cell[..., : s.in_channels])
+    return np.stack(cells).astype(np.float32)
+
+
+def _convert(model, card: Card, quantize: str) -> bytes:
+    from . import preprocess
+    from ._tf import tf
+
+    s = card.spec
+
+    class Cell(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+            self.weights = [getattr(w, "value", w) for w in model.weights]  # tf.Variables: tracked, so saved
+
+        @tf.function(input_signature=[tf.TensorSpec([None, s.out_cell, s.out_cell, s.in_channels], tf.float32)])
+        def __call__(self, x):
+            gen_in = preprocess.to_model(x)
+            out = preprocess.compose(gen_in, self.model(gen_in, training=False), s.residual)
+            return preprocess.from_model(out)
+
+    with tempfile.TemporaryDirectory(prefix="upscale2x-export-") as tmp:
+        tf.saved_model.save(Cell(), tmp)  # the route that carries Keras 3 variables into the converter
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if quantize != "none":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 dynamic range
+        if quantize == "fp16":
+            converter.target_spec.supported_types = [tf.float16]
+        return converter.convert()
+
+
+def keras_cells(model, card: Card, cells: np.ndarray) -> np.ndarray:
+    """The Keras cell function on lifted ``cells`` (the reference the export is measured against)."""
+    from . import preprocess
+
+    gen_in = preprocess.to_model(cells)
+    out = preprocess.compose(gen_in, model(gen_in, training=False), card.spec.residual)
+    return np.asarray(preprocess.from_model(out))
+
+
+def export_litert(
+    folder: str | Path,
+    quantize: str = "int8",
+    out: str | Path | None = None,
+    max_error: float = MAX_ERROR,
+    overwrite: bool = False,
+) -> tuple[Path, dict]:
+    """Export the bundle in ``folder`` to LiteRT; returns (bundle folder written, the card's export record).
+
+    With ``out`` the bundle is copied there (card, weights and the ``.tflite``); without, the ``.tflite`` and the
+    updated card go into ``folder`` itself. Raises :class:`ModelError` (nothing written) for a bad bundle, an
+    unknown quantisation, an existing ``out`` without ``overwrite``, or a probe error above ``max_error``.
+    """
+    if quantize not in QUANTIZE:
+        raise ModelError(f"--quantize must be one of {', '.join(QUANTIZE)}, got {quantize!r}")
+    folder = Path(folder)
+    target = Path(out) if out is not None else folder
+    if out is not None and target.exists() and not overwrite:
+        raise ModelError(f"{target}: already exists (use --overwrite to replace it)")
+    bundle = load_bundle(folder)
+    data = _convert(bundle.model, bundle.card, quantize)
+    cells = probe_cells(bundle.card)
+    reference = keras_cells(bundle.model, bundle.card, cells)
+    with tempfile.TemporaryDirectory(prefix="upscale2x-probe-") as tmp:
+        (Path(tmp) / TFLITE).write_bytes(data)
+        record = {"file": TFLITE, "quantize": quantize, "bytes": len(data), "sha256": sha256(Path(tmp) / TFLITE)}
+        probe_card = _with_export(bundle.card, record)
+        got = np.concatenate([LiteRTCell(tmp, probe_card)(cells[i : i + 4]) for i in range(0, len(cells), 4)])
+    err = np.abs(got - reference)
+    record |= {
+        "max_error": round(float(err.max()), 6),
+        "mean_error": round(float(err.mean()), 7),
+        "probe": f"{len(cells)} cells of scikit-image sample photos; |LiteRT - Keras| on [0, 1] outputs",
+    }
+    if not record["max_error"] <= max_error:  # NaN fails too
+        raise ModelError(
+            f"{folder}: the {quantize} LiteRT export is {record['max_error']:.4f} from Keras at worst "
+            f"(limit {max_error:.4f}); nothing written"
+        )
+    card = _with_export(bundle.card, record)
+    target.mkdir(parents=True, exist_ok=True)
+    with private_folder(target) as tmp:
+        (tmp / TFLITE).write_bytes(data)
+        (tmp / CARD).write_text(json.dumps(card.to_json(), indent=2) + "\n")
+        if target != folder:  # the weights and any other files of the bundle (its MODEL_CARD.md) come along
+            for f in sorted(folder.iterdir()):
+                if f.is_file() and f.name not in (TFLITE, CARD):
+                    shutil.copyfile(f, tmp / f.name)
+                    publish(tmp / f.name, target / f.name, replace=True)
+        publish(tmp / TFLITE, target / TFLITE, replace=True)
+        publish(tmp / CARD, target / CARD, replace=True)
+    return target, record
+
+
+def _with_export(card: Card, record: dict) -> Card:
+    from dataclasses import replace
+
+    return replace(card, exports={**card.exports, LITERT: record})

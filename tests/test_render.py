@@ -93,10 +93,10 @@ def test_bad_options_are_found_from_the_cards_before_any_model_loads(tiny_bundle
     import upscale2x.render as render
     from upscale2x.errors import RenderError, TileError
 
-    def no_loading(folder):
+    def no_loading(folder, *args, **kwargs):
         raise AssertionError(f"loaded {folder}")
 
-    monkeypatch.setattr(render, "load_bundle", no_loading)
+    monkeypatch.setattr(render, "open_stage", no_loading)
     see, sr = str(tiny_bundles["see"]), str(tiny_bundles["sr8x"])
     with pytest.raises(TileError, match="overlap must be 0..16 px"):
         render.plan_render(render.RenderOptions(chain=(see, sr), overlap=64))
@@ -238,10 +238,10 @@ def test_a_bad_output_is_refused_before_any_model_loads(tmp_path, tiny_bundles, 
     import upscale2x.render as render
     from upscale2x.errors import ImageWriteError
 
-    def no_loading(folder):
+    def no_loading(folder, *args, **kwargs):
         raise AssertionError(f"loaded {folder}")
 
-    monkeypatch.setattr(render, "load_bundle", no_loading)
+    monkeypatch.setattr(render, "open_stage", no_loading)
     src = _img(tmp_path)
     opts = render.RenderOptions(model=str(tiny_bundles["sr8x"]), fmt="jpg", bits=16)
     with pytest.raises(ImageWriteError, match="JPEG holds 8-bit RGB only"):

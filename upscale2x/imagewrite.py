@@ -1,9 +1,10 @@
 """Write images atomically (:mod:`atomic`): to an unpredictable temporary name beside the target, published only
 when complete, and never over a file that appeared meanwhile unless asked to replace it.
 
-PNG is streamed band by band (see :mod:`pngstream`), so huge renders never hold the whole image. TIFF (zlib
-compressed, via tifffile, which unlike Pillow writes 16-bit RGB) and JPEG are assembled as 8/16-bit integers
-in memory and encoded at the end.
+PNG (:mod:`pngstream`) and TIFF (:mod:`tiffstream`: tiled, zlib with a predictor, via tifffile, which unlike
+Pillow writes 16-bit RGB; BigTIFF past 4 GB) are streamed band by band, so huge renders never hold the whole
+image. JPEG is assembled as 8-bit integers in memory and encoded at the end. Sizes past a format's limit are
+refused when the writer is made, before any rendering.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from .atomic import atomic_file
 from .errors import ImageWriteError
 from .imageio import to_uint
 from .pngstream import PngStream
+from .tiffstream import TiffStream
 
 FORMATS = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg", ".jpeg": "jpeg"}
 EXTENSION = {"png": ".png", "tiff": ".tiff", "jpeg": ".jpg", "jpg": ".jpg", "tif": ".tiff"}
+MAX_SIDE = {"png": 2**31 - 1, "jpeg": 65535, "tiff": 2**32 - 1}  # pixels per side each format can store
 
 
 def format_of(path: Path, fmt: str | None = None) -> str:
@@ -77,14 +80,21 @@ class ImageWriter:
             raise ImageWriteError(f"{self.path}: JPEG holds 8-bit RGB only (asked for {bits}-bit, {channels} channels)")
         if not 1 <= quality <= 100:
             raise ImageWriteError(f"{self.path}: JPEG quality must be 1..100, got {quality}")
+        if max(height, width) > MAX_SIDE[self.fmt] or min(height, width) < 1:
+            raise ImageWriteError(
+                f"{self.path}: a {width}x{height} image is past the {self.fmt.upper()} limit of "
+                f"{MAX_SIDE[self.fmt]} px a side; use PNG or TIFF"
+                if self.fmt == "jpeg"
+                else f"{self.path}: cannot hold a {width}x{height} image"
+            )
         check_target(self.path, overwrite)
         self.height, self.width, self.channels, self.bits = height, width, channels, bits
         self.dpi, self.icc, self.quality, self.overwrite = dpi, icc, quality, overwrite
         self._file = None  # the atomic_file context while writing
         self._rows = 0
         self._fh = None
-        self._png: PngStream | None = None
-        self._buf: np.ndarray | None = None
+        self._stream: PngStream | TiffStream | None = None  # the streaming encoder (PNG, TIFF)
+        self._buf: np.ndarray | None = None  # JPEG's whole image
 
     def __enter__(self) -> ImageWriter:
         self._file = atomic_file(self.path, replace=self.overwrite)
@@ -93,7 +103,12 @@ class ImageWriter:
         except OSError as e:
             raise ImageWriteError(f"{self.path}: cannot write ({e.strerror})") from None
         if self.fmt == "png":
-            self._png = PngStream(self._fh, self.width, self.height, self.channels, self.bits, self.dpi, self.icc)
+            self._stream = PngStream(self._fh, self.width, self.height, self.channels, self.bits, self.dpi, self.icc)
+        elif self.fmt == "tiff":
+            dtype = np.uint16 if self.bits == 16 else np.uint8
+            self._stream = TiffStream(
+                self._fh, self.path.name, self.width, self.height, self.channels, dtype, self.dpi, self.icc
+            )
         else:
             self._buf = np.empty((self.height, self.width, self.channels), np.uint16 if self.bits == 16 else np.uint8)
         return self
@@ -101,8 +116,8 @@ class ImageWriter:
     def write(self, rows: np.ndarray) -> None:
         """Append float rows ``[h, W, C]`` in [0, 1]."""
         u = to_uint(rows, self.bits)
-        if self._png is not None:
-            self._png.write(u)
+        if self._stream is not None:
+            self._stream.write(u)
         else:
             if self._rows + len(u) > self.height:
                 raise ImageWriteError(f"{self.path}: more rows than the {self.height} expected")
@@ -110,23 +125,14 @@ class ImageWriter:
         self._rows += len(u)
 
     def _encode_buffered(self) -> None:
-        if self.fmt == "tiff":
-            import tifffile
+        from PIL import Image
 
-            extratags = [(34675, "B", len(self.icc), self.icc, True)] if self.icc else []
-            res = {"resolution": self.dpi, "resolutionunit": "INCH"} if self.dpi else {}
-            # A named handle: tifffile wants a name, and a file opened from a descriptor has none.
-            fh = tifffile.FileHandle(self._fh, "wb", name=self.path.name)
-            tifffile.imwrite(fh, self._buf, photometric="rgb", compression="zlib", extratags=extratags, **res)
-        else:
-            from PIL import Image
-
-            opts = {"quality": self.quality}
-            if self.dpi:
-                opts["dpi"] = self.dpi
-            if self.icc:
-                opts["icc_profile"] = self.icc
-            Image.fromarray(self._buf, "RGB").save(self._fh, "JPEG", **opts)
+        opts = {"quality": self.quality}
+        if self.dpi:
+            opts["dpi"] = self.dpi
+        if self.icc:
+            opts["icc_profile"] = self.icc
+        Image.fromarray(self._buf, "RGB").save(self._fh, "JPEG", **opts)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
@@ -140,15 +146,15 @@ class ImageWriter:
     def _finish(self) -> None:
         if self._rows != self.height:
             raise ImageWriteError(f"{self.path}: only {self._rows} of {self.height} rows were rendered")
-        if self._png is not None:
-            self._png.finish()
+        if self._stream is not None:
+            self._stream.finish()
         else:
             self._encode_buffered()
 
     def _close(self, exc_type, exc, tb) -> None:
         """Stop the encoder, then publish the file (clean exit) or delete it (``exc_type`` set)."""
-        if self._png is not None:
-            self._png.abort()
+        if self._stream is not None:
+            self._stream.abort()
         self._buf = None
         try:
             self._file.__exit__(exc_type, exc, tb)

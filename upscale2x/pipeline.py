@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .bands import AreaSink, Collect, CropSink
 from .bundle import Bundle
 from .errors import RenderError
 from .tiling import Progress, Sink, TileSpec, count_cells, default_overlap, pad_to_cell, tile_apply
@@ -41,12 +42,24 @@ class Stage:
     batch: int = 8  # cells per model call
     tiles: bool = True  # False: run the whole (padded) image at once, for comparison
     noise_seed: int | None = None  # dropout noise seed (a variant); None = the deterministic output
+    engine: str = "keras"  # "keras", or "litert": the bundle's model.tflite, and no TensorFlow (engines.py)
     _fns: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         s = self.bundle.spec
         overlap = default_overlap(s.in_cell) if self.overlap is None else self.overlap
         self.tile_spec = TileSpec(s.in_cell, s.scale, overlap, self.batch)  # raises TileError on bad values
+        if self.engine == "litert":
+            from .engines import LiteRTCell
+
+            if self.noise_seed is not None:
+                raise RenderError(f"{self.bundle.path}: LiteRT runs without dropout, so it cannot take a noise seed")
+            if not self.tiles:
+                raise RenderError("--no-tiles runs on Keras only (the LiteRT export takes whole cells)")
+            self.runner = LiteRTCell(self.bundle.path, self.bundle.card)
+            return
+        if self.engine != "keras":
+            raise RenderError(f"unknown engine {self.engine!r}")
         self.model = self.bundle.model  # what runs: the bundle's generator, or its seeded-noise copy
         if self.noise_seed is not None:
             from .nets import has_dropout, with_dropout_noise
@@ -70,12 +83,14 @@ class Stage:
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """The whole-image transform of the task, applied to RGB; alpha (if any) stays the last channel."""
-        from . import preprocess
-
         prep = self.bundle.spec.image_prep
         if not prep:
             return image
-        rgb = np.asarray(preprocess.transform(prep)(image[..., :3]), np.float32)
+        if self.engine == "litert":
+            from . import resample as transforms  # the numpy twins: no TensorFlow on this path
+        else:
+            from . import preprocess as transforms
+        rgb = np.asarray(transforms.transform(prep)(image[..., :3]), np.float32)
         return np.concatenate([rgb, image[..., 3:]], axis=2)
 
     def cell_fn(self, alpha: bool) -> Callable[[np.ndarray], np.ndarray]:
@@ -85,6 +100,8 @@ class Stage:
         return self._fns[alpha]
 
     def _build_fn(self, alpha: bool):
+        if self.engine == "litert":
+            return self._litert_fn(alpha)
         from . import preprocess
         from ._tf import tf
 
@@ -111,6 +128,25 @@ class Stage:
             if self.tiles and n < self.batch:
                 batch = np.concatenate([batch, np.zeros((self.batch - n, *batch.shape[1:]), batch.dtype)])
             return run(tf.convert_to_tensor(batch, tf.float32)).numpy()[:n]
+
+        return call
+
+    def _litert_fn(self, alpha: bool):
+        from . import resample
+
+        spec, runner = self.bundle.spec, self.runner
+        lift = resample.transform(spec.cell_prep)
+
+        def call(batch: np.ndarray) -> np.ndarray:
+            n = len(batch)
+            if n < self.batch:  # one tensor shape for the whole render, as on Keras
+                batch = np.concatenate([batch, np.zeros((self.batch - n, *batch.shape[1:]), batch.dtype)])
+            y = runner(lift(batch[..., : spec.in_channels]))[:n]
+            if not alpha:
+                return y
+            side = y.shape[1]
+            a = np.clip(resample.resize(batch[:n, ..., -1:], side, side), 0.0, 1.0)
+            return np.concatenate([y, a], axis=-1)
 
         return call
 
@@ -142,11 +178,58 @@ class Stage:
         return None
 
 
+def open_stage(folder, engine: str = "auto", noise_seed: int | None = None, **kw) -> tuple[Stage, str | None]:
+    """A :class:`Stage` of the bundle in ``folder`` on the engine ``engine`` asks for (engines.choose_engine).
+
+    Returns ``(stage, note)``; ``note`` says why ``auto`` fell back to Keras (a broken LiteRT export), else None.
+    A LiteRT stage never loads the Keras weights, so TensorFlow stays unimported.
+    """
+    from .bundle import load_bundle, read_card
+    from .engines import choose_engine
+
+    card = read_card(folder)
+    chosen, note = choose_engine(folder, card, engine, noisy=noise_seed is not None)
+    bundle = Bundle(None, card, folder) if chosen == "litert" else load_bundle(folder)
+    return Stage(bundle, noise_seed=noise_seed, engine=chosen, **kw), note
+
+
+@dataclass(frozen=True)
+class ChainPlan:
+    """Stage input sizes for an exact output size (cover + centred crop), and the size the last stage's output is
+    area-resized to before the crop (``cover``)."""
+
+    inputs: tuple[tuple[int, int], ...]  # each stage's input size
+    cover: tuple[int, int]  # the size cropped to the output: the last stage's output, or its area downscale
+
+    @classmethod
+    def make(cls, scales: list[int], height: int, width: int, out_h: int, out_w: int) -> ChainPlan:
+        total = int(np.prod(scales))
+        f = max(out_h / (height * total), out_w / (width * total))  # the leftover factor, at most 1
+        if f > 1 + 1e-9:
+            raise RenderError(f"a x{total} chain cannot make {out_w}x{out_h} from {width}x{height}")
+
+        def up(n: float) -> int:
+            return max(1, int(np.ceil(n - 1e-6)))
+
+        inputs, h, w = [], height, width
+        for s in scales[:-1]:
+            inputs.append((h, w))
+            h, w = h * s, w * s
+        prior = total // scales[-1]
+        if f < 1 - 1e-9 and prior * f >= 1:  # earlier stages enlarged enough: shrink the last stage's input
+            h, w = up(height * prior * f), up(width * prior * f)
+            inputs.append((h, w))
+            return cls(tuple(inputs), (h * scales[-1], w * scales[-1]))
+        inputs.append((h, w))
+        return cls(tuple(inputs), (up(height * total * f), up(width * total * f)))
+
+
 @dataclass
 class Chain:
     """Stages run one after another, each one's float output the next one's input (no rounding between)."""
 
     stages: list[Stage]
+    notes: list[str] = field(default_factory=list)  # engine fallbacks met while building it, for the CLI to show
 
     def __post_init__(self) -> None:
         if not self.stages:
@@ -163,6 +246,39 @@ class Chain:
             total += st.cells(h, w)
             h, w = h * st.scale, w * st.scale
         return total
+
+    def plan_to(self, height: int, width: int, out_h: int, out_w: int) -> ChainPlan:
+        """How :meth:`run_to` makes an ``out_h`` x ``out_w`` output from a ``height`` x ``width`` input."""
+        return ChainPlan.make([st.scale for st in self.stages], height, width, out_h, out_w)
+
+    def run_to(
+        self, image: np.ndarray, out_h: int, out_w: int, sink: Sink, on_progress: Progress | None = None
+    ) -> None:
+        """Stream an output of exactly ``out_h`` x ``out_w`` to ``sink``: the chain's output scaled to cover it
+        (area resize, never up), centred and cropped. Memory stays a few bands of the output at any scale: the
+        leftover downscale is done band by band, before the last stage when earlier stages already enlarged the
+        image enough (cheaper: the last stage runs on fewer cells), else on the output."""
+        plan = self.plan_to(*image.shape[:2], out_h, out_w)
+        sizes = plan.inputs
+        total = sum(st.cells(*hw) for st, hw in zip(self.stages, sizes, strict=True))
+        offset, x = 0, image
+        for i, st in enumerate(self.stages):
+
+            def report(done, _n, base=offset):
+                if on_progress:
+                    on_progress(base + done, total)
+
+            h, w = x.shape[:2]
+            made = (h * st.scale, w * st.scale)
+            if i < len(self.stages) - 1:
+                nxt = sizes[i + 1]
+                out = Collect()
+                st.run(x, AreaSink(out, *made, *nxt) if nxt != made else out, report)
+                x = out.image
+            else:
+                crop = CropSink(sink, (plan.cover[0] - out_h) // 2, (plan.cover[1] - out_w) // 2, out_h, out_w)
+                st.run(x, AreaSink(crop, *made, *plan.cover) if plan.cover != made else crop, report)
+            offset += st.cells(h, w)
 
     def run(self, image: np.ndarray, sink: Sink | None = None, on_progress: Progress | None = None):
         """Run every stage; the last streams to ``sink`` if given. ``on_progress(done, total)`` spans all stages."""

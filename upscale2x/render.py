@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .bundle import Bundle, default_bundle, load_bundle, read_card, resolve_bundle
+from .bundle import default_bundle, read_card, resolve_bundle
+from .engines import ENGINES
 from .errors import RenderError
 from .imageio import DEFAULT_MAX_PIXELS, read_image
 from .imagewrite import EXTENSION, ImageWriter, format_of
-from .pipeline import Chain, Stage, no_variant
+from .pipeline import Chain, Stage, no_variant, open_stage
 from .scaleplan import UPSCALER, upscaler_stages
 from .tasks import TaskSpec
 from .tiling import Progress, TileSpec, overlap_px
@@ -36,6 +38,7 @@ class RenderOptions:
     seed: int | None = None  # dropout noise seed: None renders the deterministic output
     overwrite: bool = False  # replace an existing output
     max_pixels: int = DEFAULT_MAX_PIXELS  # input size limit (decompression bombs)
+    engine: str = "auto"  # keras / litert / auto (LiteRT when a bundle has a sound export): engines.py
 
     def __post_init__(self) -> None:
         if self.scale is not None and not 2 <= self.scale <= MAX_SCALE:
@@ -48,6 +51,8 @@ class RenderOptions:
             )
         if self.bits not in (None, 8, 16):
             raise RenderError(f"--bits must be 8 or 16, got {self.bits}")
+        if self.engine not in ENGINES:
+            raise RenderError(f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.dpi is not None and not 1 <= self.dpi <= 100_000:
             raise RenderError(f"--dpi must be 1..100000, got {self.dpi}")
 
@@ -97,18 +102,18 @@ def plan_render(opts: RenderOptions) -> RenderPlan:
 
 
 def build_chain(plan: RenderPlan, opts: RenderOptions) -> Chain:
-    """Load the plan's bundles (each folder once) and make its chain; --seed varies the first stage only."""
-    bundles: dict[Path, Bundle] = {}
-    stages: dict[tuple[Path, int | None], Stage] = {}  # a bundle used twice (--scale 64) shares its Stage
-    chain = []
+    """Load the plan's bundles on the chosen engine and make its chain; --seed varies the first stage only."""
+    stages: dict[tuple[Path, int | None, int], Stage] = {}  # a bundle used twice (--scale 64) shares its Stage
+    chain, notes = [], []
     for i, (folder, overlap) in enumerate(zip(plan.folders, plan.overlaps, strict=True)):
         seed = opts.seed if i == 0 else None
-        if folder not in bundles:
-            bundles[folder] = load_bundle(folder)
-        if (folder, seed) not in stages:
-            stages[folder, seed] = Stage(bundles[folder], overlap, opts.batch, opts.tiles, noise_seed=seed)
-        chain.append(stages[folder, seed])
-    return Chain(chain)
+        key = (folder, seed, overlap)
+        if key not in stages:
+            engine = opts.engine if opts.tiles else "keras"  # --no-tiles (whole images) runs on Keras only
+            stages[key], note = open_stage(folder, engine, seed, overlap=overlap, batch=opts.batch, tiles=opts.tiles)
+            notes += [note] if note and note not in notes else []
+        chain.append(stages[key])
+    return Chain(chain, notes)
 
 
 def default_output(src: Path, scale: int, fmt: str | None) -> Path:
@@ -118,7 +123,11 @@ def default_output(src: Path, scale: int, fmt: str | None) -> Path:
 
 
 def render_file(
-    src: str | Path, dst: str | Path | None, opts: RenderOptions, on_progress: Progress | None = None
+    src: str | Path,
+    dst: str | Path | None,
+    opts: RenderOptions,
+    on_progress: Progress | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> Path:
     """Render ``src`` into ``dst`` (default beside it); returns the output path.
 
@@ -148,11 +157,8 @@ def render_file(
         overwrite=opts.overwrite,
     )
     chain = build_chain(plan, opts)
+    for note in chain.notes if on_note else ():
+        on_note(note)
     with writer:
-        if scale == plan.chain_scale:
-            chain.run(image, writer.write, on_progress)
-        else:  # e.g. --scale 16: two 8x stages, then an area downscale by 4
-            from .preprocess import area_resize
-
-            writer.write(area_resize(chain.run(image, None, on_progress), h * scale, w * scale))
+        chain.run_to(image, h * scale, w * scale, writer.write, on_progress)  # any scale, streamed
     return out

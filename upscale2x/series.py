@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_text
-from .bundle import Bundle, load_bundle, resolve_bundle
+from .bands import AreaSink, CropSink
+from .bundle import resolve_bundle
+from .engines import ENGINES
 from .errors import SeriesError, Upscale2xError
 from .imageio import read_image
 from .imagewrite import ImageWriter, write_image
-from .pipeline import Stage
+from .pipeline import Chain, Stage, open_stage
 from .scaleplan import UPSCALER, upscaler_stages
 from .series_spec import SeriesSpec, extension, print_pixels, source_files
 from .sheet import contact_sheet
@@ -95,14 +97,16 @@ def jitter(img: np.ndarray, cand: Candidate) -> np.ndarray:
 class Series:
     """Runs one spec into ``out``."""
 
-    def __init__(self, spec: SeriesSpec, out: Path, shard: tuple[int, int] = (1, 1)):
+    def __init__(self, spec: SeriesSpec, out: Path, shard: tuple[int, int] = (1, 1), engine: str = "auto"):
         k, n = shard
         if not (n >= 1 and 1 <= k <= n):
             raise SeriesError(f"--shard must be K/N with 1 <= K <= N, got {k}/{n}")
-        self.spec, self.out, self.shard = spec, Path(out), shard
+        if engine not in ENGINES:
+            raise SeriesError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        self.spec, self.out, self.shard, self.engine = spec, Path(out), shard, engine
         self.candidates = plan(spec)
-        self._bundles: dict[str, Bundle] = {}
         self._stages: dict[str, Stage] = {}
+        self.notes: list[str] = []  # engine fallbacks (engines.choose_engine), for the CLI to show
         self._last_source: tuple[str, np.ndarray] | None = None
 
     def source(self, cand: Candidate) -> np.ndarray:
@@ -111,14 +115,6 @@ class Series:
             self._last_source = (cand.source, source_image(self.spec, cand))
         return self._last_source[1]
 
-    def bundle(self, name: str) -> Bundle:
-        if name not in self._bundles:
-            try:
-                self._bundles[name] = load_bundle(resolve_bundle(name))
-            except Upscale2xError as e:
-                raise SeriesError(f"model {name!r}: {e}") from None
-        return self._bundles[name]
-
     def stage(self, name: str, cand: Candidate | None) -> Stage:
         """The stage of bundle ``name``, set to this candidate's dropout noise (when the spec keeps dropout on).
 
@@ -126,7 +122,13 @@ class Series:
         """
         if name not in self._stages:
             noisy = self.spec.variation.dropout and name == self.spec.model  # the first stage (Stage's policy)
-            self._stages[name] = Stage(self.bundle(name), noise_seed=(cand.seed if cand else 0) if noisy else None)
+            try:
+                self._stages[name], note = open_stage(
+                    resolve_bundle(name), self.engine, (cand.seed if cand else 0) if noisy else None
+                )
+            except Upscale2xError as e:
+                raise SeriesError(f"model {name!r}: {e}") from None
+            self.notes += [note] if note else []
         st = self._stages[name]
         if st.noise_seed is not None:
             st.set_noise_seed(cand.seed if cand else 0)
@@ -150,7 +152,7 @@ class Series:
 
     def render_candidates(self, on_progress: Progress | None = None) -> SeriesResult:
         """Render this shard's missing previews (the chain's first stage), then the manifest and contact sheets."""
-        self.bundle(self.spec.model)  # a missing model is an error before any work
+        self.stage(self.spec.model, None)  # a missing model is an error before any work
         (self.out / "candidates").mkdir(parents=True, exist_ok=True)
         mine = [c for c in self.candidates if in_shard(c.id, self.shard)]
         result, bad_sources = SeriesResult(), {}
@@ -222,41 +224,20 @@ class Series:
     def _render_to_size(self, image: np.ndarray, size: tuple[int, int], path: Path, progress) -> None:
         """Upscale ``image`` with as many 8x stages as ``size`` needs, cover-crop to it exactly, stream to ``path``.
 
-        Stages before the last run in memory; the last one's input is first area-resized so that its output
-        just covers the print, and its rows stream (cropped) into the writer. A PNG holds a few bands at a time;
-        a TIFF is assembled in memory by the writer (8/16-bit integers), so it holds the whole print.
+        The same planner as `upscale2x render --scale` (pipeline.ChainPlan): every stage streams, and the leftover
+        downscale happens band by band, so the print is never held whole, as PNG or TIFF.
         """
         w, h = size
         f = max(w / image.shape[1], h / image.shape[0])  # cover: the print is filled, the excess cropped
-        cover = (max(h, math.ceil(image.shape[0] * f - 1e-6)), max(w, math.ceil(image.shape[1] * f - 1e-6)))
         stages = upscaler_stages(f)
         up = self.stage(self.spec.upscaler, None) if stages else None
         if up is not None and up.scale != UPSCALER:
             raise SeriesError(f"upscaler {self.spec.upscaler!r} is a x{up.scale} model; it must be an 8x (sr8x) model")
-        for _ in range(max(0, stages - 1)):
-            image = up.run(image)
-        g = UPSCALER if stages else 1
-        from .preprocess import area_resize
-
-        image = area_resize(image, math.ceil(cover[0] / g), math.ceil(cover[1] / g))
-        top, left = (image.shape[0] * g - h) // 2, (image.shape[1] * g - w) // 2
         p = self.spec.print
         with ImageWriter(path, h, w, 3, bits=p.bits, fmt=p.format, dpi=(p.dpi, p.dpi)) as writer:
-            sink = _CropSink(writer.write, top, left, h, w)
             if up is not None:
-                up.run(image, sink, progress)
-            else:
-                sink(image)
-
-
-class _CropSink:
-    """Pass on only rows [top, top+h) and columns [left, left+w) of a stream of row bands."""
-
-    def __init__(self, emit, top: int, left: int, h: int, w: int):
-        self.emit, self.top, self.left, self.h, self.w, self.row = emit, top, left, h, w, 0
-
-    def __call__(self, rows: np.ndarray) -> None:
-        a, b = max(self.top, self.row), min(self.top + self.h, self.row + len(rows))
-        if a < b:
-            self.emit(rows[a - self.row : b - self.row, self.left : self.left + self.w])
-        self.row += len(rows)
+                Chain([up] * stages).run_to(image, h, w, writer.write, progress)
+            else:  # the candidate is already big enough: an area downscale and a crop
+                cover = (max(h, math.ceil(image.shape[0] * f - 1e-6)), max(w, math.ceil(image.shape[1] * f - 1e-6)))
+                crop = CropSink(writer.write, (cover[0] - h) // 2, (cover[1] - w) // 2, h, w)
+                AreaSink(crop, *image.shape[:2], *cover)(image)

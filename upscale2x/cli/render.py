@@ -9,7 +9,7 @@ import typer
 
 from ..fieldcheck import defaults
 from ..render import MAX_SCALE, RenderOptions, render_file
-from .common import err, handles_errors, plain, progress_bar
+from .common import err, handles_errors, plain, progress_bar, warn
 
 R = defaults(RenderOptions)  # the option defaults are the library's: written once, in render.py
 
@@ -53,6 +53,13 @@ def render(
     seed: Annotated[int | None, typer.Option(help="Keep dropout on as a noise source with this seed (a variant).")] = R[
         "seed"
     ],
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="keras, litert, or auto: LiteRT for bundles exported with `upscale2x export` (no TensorFlow "
+            "import when every stage has one), Keras otherwise."
+        ),
+    ] = R["engine"],
     max_pixels: Annotated[int, typer.Option(help="Refuse inputs with more pixels than this.")] = R["max_pixels"],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = R["overwrite"],
@@ -62,6 +69,8 @@ def render(
     chain_names = tuple(n.strip() for n in chain.split(",") if n.strip()) if chain else ()
     opts = RenderOptions(chain=chain_names, **{k: given[k] for k in R if k in given and k != "chain"})
     with progress_bar(quiet, "render") as update:
-        out = render_file(src, output, opts, lambda done, total: update(done, total, note="cells"))
+        out = render_file(
+            src, output, opts, lambda done, total: update(done, total, note="cells"), on_note=lambda n: warn(n)
+        )
     if not quiet:
         err.print(f"wrote {plain(out)}")

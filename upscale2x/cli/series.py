@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import SeriesError
-from .common import err, handles_errors, plain, progress_bar
+from .common import err, handles_errors, plain, progress_bar, warn
 
 
 def _ids(text: str) -> list[int]:
@@ -42,6 +42,7 @@ def series(
     print_size: Annotated[str | None, typer.Option(help="Override [print] size, e.g. 50x50cm or 8x10in.")] = None,
     dpi: Annotated[int | None, typer.Option(help="Override [print] dpi.")] = None,
     shard: Annotated[str, typer.Option(help="Do part K of N of the work (job arrays): 1/4, 2/4, ...")] = "1/1",
+    engine: Annotated[str, typer.Option(help="keras, litert, or auto (LiteRT where a bundle has an export).")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Batch-generate a print series: seeded candidates, contact sheets + manifest, then full renders of picks."""
@@ -54,7 +55,7 @@ def series(
     if print_size or dpi:
         s = replace(s, print=replace(s.print, size=print_size or s.print.size, dpi=dpi or s.print.dpi))
         check(s, spec)
-    run = Series(s, out or spec.resolve().parent / s.name, _shard(shard))
+    run = Series(s, out or spec.resolve().parent / s.name, _shard(shard), engine)
     run.out.mkdir(parents=True, exist_ok=True)
     with progress_bar(quiet, "picks" if pick else "candidates") as update:
 
@@ -62,6 +63,8 @@ def series(
             update(done, total, note=note)
 
         result = run.render_picks(_ids(pick), report) if pick else run.render_candidates(report)
+    for note in run.notes:
+        warn(note)
     if not quiet:
         err.print(f"{len(result.rendered)} rendered, {result.skipped} already there, in {plain(run.out)}")
     if result.failures:

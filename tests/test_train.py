@@ -237,6 +237,21 @@ def test_init_from_a_bundle_starts_from_its_weights(tmp_path, images, tiny_bundl
         _build(_cfg(images, tmp_path / "y", "sr8x", upsample="resize", init_from=str(tiny_bundles["sr8x"])), 2)
 
 
+def test_a_nearest_resize_bundle_can_start_a_bilinear_one(tmp_path, images):
+    """The two resize-conv decoders share their weight shapes, so a shipped one can seed the other."""
+    from upscale2x._tf import keras
+    from upscale2x.bundle import Bundle, Card, save_bundle
+    from upscale2x.nets import unet_generator
+    from upscale2x.train.fit import _build
+
+    keras.utils.set_random_seed(1)
+    g = unet_generator(base_width=2, max_width=8, upsample="resize")
+    src = save_bundle(Bundle(g, Card(task="sr8x", base_width=2, max_width=8, upsample="resize")), tmp_path / "near")
+    model = _build(_cfg(images, tmp_path / "ft", "sr8x", upsample="bilinear", init_from=str(src)), 2)
+    for a, b in zip(model.generator.get_weights(), g.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_fine_tuned_card_keeps_the_training_record_of_its_source(tmp_path, images, tiny_bundles):
     from upscale2x.bundle import read_card
     from upscale2x.train.fit import train

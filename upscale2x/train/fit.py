@@ -137,12 +137,15 @@ def _init_generator(g, cfg: TrainConfig) -> None:
     except ModelError as e:
         raise TrainError(f"--init-from: {e}") from None
     c = source.card
-    if (c.task, c.base_width, c.max_width, c.upsample) != (cfg.task, cfg.width, cfg.cap, cfg.upsample):
+    weights = source.model.get_weights()
+    # nearest and bilinear resize-conv decoders share their weight shapes, so one can start the other
+    same_shapes = [w.shape for w in weights] == [tuple(w.shape) for w in g.get_weights()]
+    if (c.task, c.base_width, c.max_width) != (cfg.task, cfg.width, cfg.cap) or not same_shapes:
         raise TrainError(
             f"--init-from {cfg.init_from}: a {c.task} model of width {c.base_width}/{c.max_width} ({c.upsample}) "
             f"cannot start a {cfg.task} model of width {cfg.width}/{cfg.cap} ({cfg.upsample})"
         )
-    g.set_weights(source.model.get_weights())
+    g.set_weights(weights)
 
 
 def _prepare_run(cfg: TrainConfig, resume: bool, export: bool) -> Path:

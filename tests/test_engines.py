@@ -48,7 +48,7 @@ def test_export_round_trip_matches_keras_within_the_cards_error(exported, task, 
     assert 0 <= rec["mean_error"] <= rec["max_error"]
     cells = _cells(task)  # not the probe set
     got = LiteRTCell(folder, card)(cells)
-    want = keras_cells(load_bundle(folder).model, card, cells)
+    want = np.asarray(keras_cells(load_bundle(folder).model, card, cells))
     assert got.shape == want.shape
     bound = 1e-5 if quantize == "none" else 2 * rec["max_error"] + 1e-4
     assert np.abs(got - want).max() <= bound

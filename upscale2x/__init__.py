@@ -3,7 +3,14 @@
 Importing the package is cheap; TensorFlow loads only when a model is built or loaded.
 """
 
-from .bundle import Bundle, Card, load_bundle, save_bundle
+import os as _os
+
+# numpy's OpenBLAS threads spin for a while after each product; on a small machine they then fight the model's own
+# threads (LiteRT's or TensorFlow's) for the cores: the sr8x lift made a LiteRT render 1.6x slower. The matrix
+# products here are small, so one BLAS thread is enough. Effective only when numpy is not imported yet (the CLI).
+_os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from .bundle import Bundle, Card, load_bundle, save_bundle  # noqa: E402
 from .errors import (
     DatasetError,
     ImageReadError,

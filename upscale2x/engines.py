@@ -79,28 +79,32 @@ class LiteRTCell:
             with _quiet_stderr():
                 self._it = Interpreter(model_path=str(path), num_threads=threads or os.cpu_count() or 1)
                 self._it.allocate_tensors()
+            ins, outs = self._it.get_input_details(), self._it.get_output_details()
         except Exception as e:  # LiteRT raises ValueError/RuntimeError for bad flatbuffers
             raise ModelError(f"{path}: cannot load ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
         s = card.spec
-        ins, outs = self._it.get_input_details(), self._it.get_output_details()
         want_in, want_out = [s.out_cell, s.out_cell, s.in_channels], [s.out_cell, s.out_cell, s.out_channels]
-        if len(ins) != 1 or len(outs) != 1 or [*ins[0]["shape"][1:]] != want_in or [*outs[0]["shape"][1:]] != want_out:
+        shapes = [[*d["shape"][1:]] for d in ins + outs]
+        if len(ins) != 1 or len(outs) != 1 or shapes != [want_in, want_out]:
             raise ModelError(
                 f"{path}: does not match its card (a {card.task} cell function takes {want_in} and gives {want_out})"
             )
         self._in, self._out = ins[0]["index"], outs[0]["index"]
-        self._batch = 0
+        self.batch = int(ins[0]["shape"][0])  # fixed in the graph (export.py): calls are padded to it
         self.path = path
 
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        n = len(batch)
-        if n != self._batch:
-            self._it.resize_tensor_input(self._in, [n, *batch.shape[1:]])
-            self._it.allocate_tensors()
-            self._batch = n
-        self._it.set_tensor(self._in, np.ascontiguousarray(batch, np.float32))
-        self._it.invoke()
-        return self._it.get_tensor(self._out).copy()
+    def __call__(self, cells: np.ndarray) -> np.ndarray:
+        """``[N, S, S, Cin]`` -> ``[N, S, S, Cout]`` for any N (run in the graph's batches, the last padded)."""
+        n, b = len(cells), self.batch
+        out = []
+        for i in range(0, n, b):
+            part = np.ascontiguousarray(cells[i : i + b], np.float32)
+            if len(part) < b:
+                part = np.concatenate([part, np.zeros((b - len(part), *part.shape[1:]), np.float32)])
+            self._it.set_tensor(self._in, part)
+            self._it.invoke()
+            out.append(self._it.get_tensor(self._out)[: min(b, n - i)].copy())
+        return np.concatenate(out) if len(out) > 1 else out[0]
 
 
 def choose_engine(folder: str | Path, card, requested: str = "auto", noisy: bool = False) -> tuple[str, str | None]:

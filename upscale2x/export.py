@@ -27,6 +27,7 @@ from .errors import ModelError
 QUANTIZE = ("none", "fp16", "int8")
 MAX_ERROR = 4 / 255  # default refusal threshold on the probe set's max error (output units; int8 sr8x: 3.6/255)
 PROBE_CELLS = 16
+BATCH = 8  # cells per LiteRT call, fixed in the graph
 
 
 def probe_cells(card: Card, n: int = PROBE_CELLS, seed: int = 0) -> np.ndarray:
@@ -52,22 +53,48 @@ def probe_cells(card: Card, n: int = PROBE_CELLS, seed: int = 0) -> np.ndarray:
     return np.stack(cells).astype(np.float32)
 
 
-def _convert(model, card: Card, quantize: str) -> bytes:
+def _litert_friendly(model):
+    """``model`` with each nearest x2 resize (Keras lowers it to RESHAPE + TILE, which LiteRT's XNNPACK delegate
+    cannot take: the graph falls apart into 17 pieces and runs at Keras speed) written as concat + depth-to-space,
+    the same numbers in ops XNNPACK runs. Other layers, and the weights, are unchanged."""
+    from ._tf import keras, tf
+
+    class NearestX2(keras.layers.Layer):
+        def call(self, x):
+            return tf.nn.depth_to_space(tf.concat([x, x, x, x], axis=-1), 2)
+
+    def swap(layer):
+        if isinstance(layer, keras.layers.UpSampling2D) and layer.interpolation == "nearest" and layer.size == (2, 2):
+            return NearestX2(name=layer.name)
+        return layer.__class__.from_config(layer.get_config())
+
+    if not any(isinstance(x, keras.layers.UpSampling2D) for x in model.layers):
+        return model
+    clone = keras.models.clone_model(model, clone_function=swap)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def _convert(model, card: Card, quantize: str, batch: int) -> bytes:
     from . import preprocess
     from ._tf import tf
 
     s = card.spec
+    model = _litert_friendly(model)
 
     class Cell(tf.Module):
         def __init__(self):
             super().__init__()
-            self.model = model
-            self.weights = [getattr(w, "value", w) for w in model.weights]  # tf.Variables: tracked, so saved
+            # Only the tf.Variables are tracked (and so saved); tracking the Keras model itself would make
+            # SavedModel trace its shape-generic serving function, which a bilinear resize cannot take.
+            self.weights = [getattr(w, "value", w) for w in model.weights]
 
-        @tf.function(input_signature=[tf.TensorSpec([None, s.out_cell, s.out_cell, s.in_channels], tf.float32)])
+        # A fixed batch: with a dynamic one, XNNPACK leaves int8 layers to slow reference kernels (25 ms a
+        # small-preset cell instead of 1.3; benchmarks/engines.py).
+        @tf.function(input_signature=[tf.TensorSpec([batch, s.out_cell, s.out_cell, s.in_channels], tf.float32)])
         def __call__(self, x):
             gen_in = preprocess.to_model(x)
-            out = preprocess.compose(gen_in, self.model(gen_in, training=False), s.residual)
+            out = preprocess.compose(gen_in, model(gen_in, training=False), s.residual)
             return preprocess.from_model(out)
 
     with tempfile.TemporaryDirectory(prefix="upscale2x-export-") as tmp:
@@ -81,12 +108,12 @@ def _convert(model, card: Card, quantize: str) -> bytes:
 
 
 def keras_cells(model, card: Card, cells: np.ndarray) -> np.ndarray:
-    """The Keras cell function on lifted ``cells`` (the reference the export is measured against)."""
+    """The Keras cell function on lifted ``cells`` (the reference the export is measured against); a tensor."""
     from . import preprocess
 
     gen_in = preprocess.to_model(cells)
     out = preprocess.compose(gen_in, model(gen_in, training=False), card.spec.residual)
-    return np.asarray(preprocess.from_model(out))
+    return preprocess.from_model(out)
 
 
 def export_litert(
@@ -95,6 +122,7 @@ def export_litert(
     out: str | Path | None = None,
     max_error: float = MAX_ERROR,
     overwrite: bool = False,
+    batch: int = BATCH,
 ) -> tuple[Path, dict]:
     """Export the bundle in ``folder`` to LiteRT; returns (bundle folder written, the card's export record).
 
@@ -102,6 +130,8 @@ def export_litert(
     updated card go into ``folder`` itself. Raises :class:`ModelError` (nothing written) for a bad bundle, an
     unknown quantisation, an existing ``out`` without ``overwrite``, or a probe error above ``max_error``.
     """
+    if not 1 <= batch <= 64:
+        raise ModelError(f"--batch must be 1..64, got {batch}")
     if quantize not in QUANTIZE:
         raise ModelError(f"--quantize must be one of {', '.join(QUANTIZE)}, got {quantize!r}")
     folder = Path(folder)
@@ -109,14 +139,19 @@ def export_litert(
     if out is not None and target.exists() and not overwrite:
         raise ModelError(f"{target}: already exists (use --overwrite to replace it)")
     bundle = load_bundle(folder)
-    data = _convert(bundle.model, bundle.card, quantize)
+    data = _convert(bundle.model, bundle.card, quantize, batch)
     cells = probe_cells(bundle.card)
-    reference = keras_cells(bundle.model, bundle.card, cells)
+    reference = np.asarray(keras_cells(bundle.model, bundle.card, cells))
     with tempfile.TemporaryDirectory(prefix="upscale2x-probe-") as tmp:
         (Path(tmp) / TFLITE).write_bytes(data)
-        record = {"file": TFLITE, "quantize": quantize, "bytes": len(data), "sha256": sha256(Path(tmp) / TFLITE)}
-        probe_card = _with_export(bundle.card, record)
-        got = np.concatenate([LiteRTCell(tmp, probe_card)(cells[i : i + 4]) for i in range(0, len(cells), 4)])
+        record = {
+            "file": TFLITE,
+            "quantize": quantize,
+            "batch": batch,
+            "bytes": len(data),
+            "sha256": sha256(Path(tmp) / TFLITE),
+        }
+        got = LiteRTCell(tmp, _with_export(bundle.card, record))(cells)
     err = np.abs(got - reference)
     record |= {
         "max_error": round(float(err.max()), 6),

@@ -57,6 +57,8 @@ class Stage:
             if not self.tiles:
                 raise RenderError("--no-tiles runs on Keras only (the LiteRT export takes whole cells)")
             self.runner = LiteRTCell(self.bundle.path, self.bundle.card)
+            self.batch = self.runner.batch  # the export's fixed batch: every call fills it
+            self.tile_spec = TileSpec(s.in_cell, s.scale, overlap, self.batch)
             return
         if self.engine != "keras":
             raise RenderError(f"unknown engine {self.engine!r}")
@@ -138,14 +140,11 @@ class Stage:
         lift = resample.transform(spec.cell_prep)
 
         def call(batch: np.ndarray) -> np.ndarray:
-            n = len(batch)
-            if n < self.batch:  # one tensor shape for the whole render, as on Keras
-                batch = np.concatenate([batch, np.zeros((self.batch - n, *batch.shape[1:]), batch.dtype)])
-            y = runner(lift(batch[..., : spec.in_channels]))[:n]
+            y = runner(lift(batch[..., : spec.in_channels]))  # the runner pads a short batch itself
             if not alpha:
                 return y
             side = y.shape[1]
-            a = np.clip(resample.resize(batch[:n, ..., -1:], side, side), 0.0, 1.0)
+            a = np.clip(resample.resize(batch[..., -1:], side, side), 0.0, 1.0)
             return np.concatenate([y, a], axis=-1)
 
         return call

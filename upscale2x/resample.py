@@ -75,12 +75,17 @@ def area_matrix(n_in: int, n_out: int) -> np.ndarray:
 
 
 def resize(x: np.ndarray, height: int, width: int, method: str = "bicubic") -> np.ndarray:
-    """Resize ``[H, W, C]`` or ``[N, H, W, C]`` float32 to ``height`` x ``width`` ('bicubic' or 'area')."""
+    """Resize ``[H, W, C]`` or ``[N, H, W, C]`` float32 to ``height`` x ``width`` ('bicubic' or 'area').
+
+    Two large matrix products (rows, then columns), each one BLAS call over the whole batch.
+    """
     matrix = cubic_matrix if method == "bicubic" else area_matrix
     x = np.asarray(x, np.float32)
     rows, cols = matrix(x.shape[-3], height), matrix(x.shape[-2], width)
-    y = np.einsum("hH,...HWc->...hWc", rows, x, optimize=True)
-    return np.einsum("wW,...hWc->...hwc", cols, y, optimize=True)
+    xh = np.moveaxis(x, -3, 0)  # [H, ..., W, C]
+    y = (rows @ xh.reshape(xh.shape[0], -1)).reshape(height, *xh.shape[1:])
+    y = np.swapaxes(np.moveaxis(y, 0, -3), -1, -2)  # [..., h, C, W]
+    return np.ascontiguousarray(np.swapaxes(y @ cols.T, -1, -2))
 
 
 def grayscale(x: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import BinaryIO
 import numpy as np
 
 TILE = 256
-LEVEL = 3  # zlib level, as for PNG (pngstream.LEVEL)
+LEVEL = 1  # zlib level, as for PNG (pngstream.LEVEL)
 CLASSIC_LIMIT = 2**32 - 2**26  # bytes of pixel data past which a classic TIFF may overflow its 32-bit offsets
 
 

@@ -14,6 +14,7 @@ border. The sum of weights is still divided out at the end, which absorbs float 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,20 +203,30 @@ def tile_apply(
     total, done = len(ys) * len(xs), 0
     parts: list[np.ndarray] = []
     band: _Band | None = None
-    for group in _batches(len(ys), len(xs), spec.batch):
-        batch = np.stack([img[ys[k] : ys[k] + c, xs[j] : xs[j] + c] for k, j in group])
-        result = np.asarray(fn(batch), np.float32)
-        if result.ndim != 4 or result.shape[:3] != (len(group), oc, oc):
-            raise TileError(f"the model returned shape {result.shape}, expected ({len(group)}, {oc}, {oc}, C)")
-        if band is None:
-            band = _Band(oc, colsum.size, result.shape[3], colsum, sink or parts.append, (h0 * s, w0 * s))
-        for (k, j), cell_out in zip(group, result, strict=True):
-            key = (cy[k], cx[j])
-            if key not in w2_cache:
-                w2_cache[key] = wy[k][:, None, None] * wx[j][None, :, None]
-            band.add(k, ys[k] * s, xs[j] * s, wy[k], w2_cache[key], cell_out)
-        done += len(group)
-        if on_progress:
-            on_progress(done, total)
+    groups = list(_batches(len(ys), len(xs), spec.batch))
+
+    def run(group):
+        return np.asarray(fn(np.stack([img[ys[k] : ys[k] + c, xs[j] : xs[j] + c] for k, j in group])), np.float32)
+
+    # The model runs one batch ahead on a worker thread (LiteRT and TensorFlow release the GIL while they
+    # compute), so blending and writing the previous batch overlap it instead of adding to it.
+    with ThreadPoolExecutor(1, thread_name_prefix="cells") as pool:
+        ahead = pool.submit(run, groups[0])
+        for i, group in enumerate(groups):
+            result = ahead.result()
+            if i + 1 < len(groups):
+                ahead = pool.submit(run, groups[i + 1])
+            if result.ndim != 4 or result.shape[:3] != (len(group), oc, oc):
+                raise TileError(f"the model returned shape {result.shape}, expected ({len(group)}, {oc}, {oc}, C)")
+            if band is None:
+                band = _Band(oc, colsum.size, result.shape[3], colsum, sink or parts.append, (h0 * s, w0 * s))
+            for (k, j), cell_out in zip(group, result, strict=True):
+                key = (cy[k], cx[j])
+                if key not in w2_cache:
+                    w2_cache[key] = wy[k][:, None, None] * wx[j][None, :, None]
+                band.add(k, ys[k] * s, xs[j] * s, wy[k], w2_cache[key], cell_out)
+            done += len(group)
+            if on_progress:
+                on_progress(done, total)
     band.slide_to(band.top + oc)
     return None if sink else np.concatenate(parts, axis=0)

@@ -26,7 +26,7 @@ from _common import bundle, heldout_photos, images_in
 
 from upscale2x import preprocess
 from upscale2x.metrics import lattice_ratio, lattice_share
-from upscale2x.pipeline import Stage
+from upscale2x.pipeline import open_stage
 
 ROOT = Path(__file__).resolve().parent.parent
 SEE_INPUTS = ("sketch", "camera", "coffee", "astronaut", "grass")  # examples/sketch.png + scikit-image photos
@@ -45,8 +45,8 @@ def natural_ratio(img: np.ndarray, photos: list[np.ndarray]) -> float:
     return lattice_share(_crop(img, h, w)) / reference
 
 
-def sr8x_rows(b, photos: dict[str, np.ndarray]) -> dict[str, float]:
-    stage = Stage(b)
+def sr8x_rows(b, photos: dict[str, np.ndarray], engine: str = "keras") -> dict[str, float]:
+    stage, _ = open_stage(b.path, engine)
     model, bic = [], []
     for name, img in photos.items():
         h, w = img.shape[0] // 8 * 8, img.shape[1] // 8 * 8
@@ -78,8 +78,8 @@ def see_inputs() -> dict[str, np.ndarray]:
     return inputs
 
 
-def see_rows(b, references: list[np.ndarray]) -> dict[str, float]:
-    stage = Stage(b)
+def see_rows(b, references: list[np.ndarray], engine: str = "keras") -> dict[str, float]:
+    stage, _ = open_stage(b.path, engine)
     ratios = []
     for name, img in see_inputs().items():
         out = stage.run(img)
@@ -100,6 +100,7 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="bundle name or folder (default: shipped sr8x), or 'tiny'")
     ap.add_argument("--images", nargs="+", type=Path, help="measure these image files against natural photos")
     ap.add_argument("--json", action="store_true", help="print one JSON line of the mean results at the end")
+    ap.add_argument("--engine", default="keras", choices=["keras", "litert"], help="run the model on this engine")
     a = ap.parse_args()
     references = list(heldout_photos().values())
     if a.images:
@@ -112,9 +113,9 @@ def main() -> None:
     else:
         b = bundle(a.model)
         if b.card.task == "sr8x":
-            mean = sr8x_rows(b, images_in(a.folder) if a.folder else heldout_photos())
+            mean = sr8x_rows(b, images_in(a.folder) if a.folder else heldout_photos(), a.engine)
         else:
-            mean = see_rows(b, references)
+            mean = see_rows(b, references, a.engine)
     if a.json:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in mean.items()}))
 

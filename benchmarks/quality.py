@@ -1,6 +1,6 @@
 """sr8x quality against bicubic: PSNR, SSIM, sharpness and lattice artifacts on held-out photos, tiled and untiled.
 
-    python benchmarks/quality.py [FOLDER] [--model NAME|PATH] [--json]
+    python benchmarks/quality.py [FOLDER] [--model NAME|PATH] [--engine keras|litert] [--json]
 
 Each photo (cropped to a multiple of 8) is area-downscaled 8x, then brought back by bicubic, by the model
 through the tiler, and by the model on the whole image (--no-tiles). Without FOLDER the held-out set is the
@@ -21,7 +21,7 @@ from _common import bundle, heldout_photos, images_in
 
 from upscale2x import preprocess
 from upscale2x.metrics import compare, psnr
-from upscale2x.pipeline import MAX_UNTILED_PIXELS, Stage
+from upscale2x.pipeline import MAX_UNTILED_PIXELS, Stage, open_stage
 
 
 def main() -> None:
@@ -29,10 +29,12 @@ def main() -> None:
     ap.add_argument("folder", nargs="?", type=Path, help="held-out photos (default: scikit-image's)")
     ap.add_argument("--model", default=None, help="sr8x bundle name or folder (default: shipped sr8x), or 'tiny'")
     ap.add_argument("--json", action="store_true", help="print one JSON line of the mean metrics at the end")
+    ap.add_argument("--engine", default="keras", choices=["keras", "litert"], help="the tiled run's engine")
     a = ap.parse_args()
     photos = images_in(a.folder) if a.folder else heldout_photos()
     b = bundle(a.model)
-    tiled, whole = Stage(b), Stage(b, tiles=False)
+    tiled, _ = open_stage(b.path, a.engine)
+    whole = Stage(b, tiles=False)  # untiled runs are Keras's
     outs, bics, tgts, untiled = [], [], [], []
     for name, img in photos.items():
         h, w = img.shape[0] // 8 * 8, img.shape[1] // 8 * 8

@@ -121,6 +121,19 @@ def _generator(card: dict) -> str:
     return f"{name}, upsample `{up}` ({how})"
 
 
+def _export_lines(card: dict) -> list[str]:
+    rec = card.get("exports", {}).get("litert")
+    if not rec:
+        return []
+    return [
+        "## LiteRT export",
+        "",
+        f"`model.tflite` ({rec['bytes'] / 1e6:.1f} MB): the cell function in LiteRT, {rec['quantize']} "
+        f"(`upscale2x export --quantize {rec['quantize']}`, batch {rec['batch']}); `render --engine auto` uses it. "
+        f"Against Keras on {rec['probe']}: max {rec['max_error'] * 255:.2f}/255, mean {rec['mean_error'] * 255:.3f}/255.",
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("bundle", type=Path)
@@ -176,6 +189,8 @@ def main() -> None:
             lines += ["", *_quality_lines(m[key], what)]
     if "artifacts" in m:
         lines += ["", *_artifact_lines(m["artifacts"])]
+    if card.get("exports"):
+        lines += ["", *_export_lines(card)]
     if a.command:
         lines += ["", "## How to reproduce", "", "```bash", a.command, "```"]
     if a.notes:

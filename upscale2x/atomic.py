@@ -70,6 +70,22 @@ def atomic_file(path: str | Path, *, replace: bool = False) -> Iterator[BinaryIO
         tmp.unlink(missing_ok=True)
 
 
+@contextmanager
+def atomic_path(path: str | Path, *, replace: bool = False) -> Iterator[Path]:
+    """A temporary file name beside ``path`` for libraries that write by name (FFmpeg), published like
+    :func:`atomic_file` when the block ends cleanly and removed whatever happens."""
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    tmp = Path(name)
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
+        os.close(fd)
+        yield tmp
+        publish(tmp, path, replace)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_bytes(path: str | Path, data: bytes, *, replace: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically (replacing it by default: cards, manifests, pointers)."""
     with atomic_file(path, replace=replace) as fh:

@@ -93,6 +93,14 @@ class LiteRTCell:
         self.batch = int(ins[0]["shape"][0])  # fixed in the graph (export.py): calls are padded to it
         self.path = path
 
+    def set_batch(self, n: int) -> None:
+        """Run ``n`` cells per call from now on (live `see` runs one frame at a time). The graph keeps static
+        shapes, so XNNPACK still takes every layer (a dynamic batch in the graph would not)."""
+        if n != self.batch:
+            self._it.resize_tensor_input(self._in, [n, *self._it.get_input_details()[0]["shape"][1:]])
+            self._it.allocate_tensors()
+            self.batch = n
+
     def __call__(self, cells: np.ndarray) -> np.ndarray:
         """``[N, S, S, Cin]`` -> ``[N, S, S, Cout]`` for any N (run in the graph's batches, the last padded)."""
         n, b = len(cells), self.batch

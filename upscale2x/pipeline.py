@@ -57,8 +57,7 @@ class Stage:
             if not self.tiles:
                 raise RenderError("--no-tiles runs on Keras only (the LiteRT export takes whole cells)")
             self.runner = LiteRTCell(self.bundle.path, self.bundle.card)
-            self.batch = self.runner.batch  # the export's fixed batch: every call fills it
-            self.tile_spec = TileSpec(s.in_cell, s.scale, overlap, self.batch)
+            self.runner.set_batch(self.batch)  # static shapes at this batch: every call fills it
             return
         if self.engine != "keras":
             raise RenderError(f"unknown engine {self.engine!r}")
@@ -155,8 +154,11 @@ class Stage:
 
     def run(self, image: np.ndarray, sink: Sink | None = None, on_progress: Progress | None = None):
         """Run on ``image`` ``[H, W, 3|4]``; returns ``[H*s, W*s, 3|4]`` or streams bands to ``sink``."""
-        alpha = image.shape[2] == 4
-        x = self.prepare(image)
+        return self.run_prepared(self.prepare(image), sink, on_progress)
+
+    def run_prepared(self, x: np.ndarray, sink: Sink | None = None, on_progress: Progress | None = None):
+        """:meth:`run` on an image :meth:`prepare` already made (live `see` shows that image as well)."""
+        alpha = x.shape[2] == self.bundle.spec.in_channels + 1  # prepared: the model's channels (+ alpha)
         fn = self.cell_fn(alpha)
         if self.tiles:
             return tile_apply(x, fn, self.tile_spec, sink, on_progress)

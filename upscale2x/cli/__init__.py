@@ -7,6 +7,7 @@ import typer
 from . import export as _export
 from . import info as _info
 from . import render as _render
+from . import see as _see
 from . import series as _series
 from . import train as _train
 
@@ -21,6 +22,7 @@ app.command("render")(_render.render)
 app.command("train")(_train.train)
 app.command("series")(_series.series)
 app.command("export")(_export.export)
+app.command("see")(_see.see)
 app.command("info")(_info.info)
 app.command("models")(_info.models)
 

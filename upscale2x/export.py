@@ -75,36 +75,41 @@ def _litert_friendly(model):
     return clone
 
 
-def _convert(model, card: Card, quantize: str, batch: int) -> bytes:
-    from . import preprocess
+def to_tflite(model, shape: list[int], body, quantize: str) -> bytes:
+    """Convert ``body(model, x)`` for inputs of fixed ``shape`` to a LiteRT flatbuffer.
+
+    A fixed shape: with a dynamic batch, XNNPACK leaves int8 layers to slow reference kernels (25 ms a
+    small-preset cell instead of 1.3; benchmarks/engines.py).
+    """
     from ._tf import tf
 
-    s = card.spec
     model = _litert_friendly(model)
 
-    class Cell(tf.Module):
+    class Fn(tf.Module):
         def __init__(self):
             super().__init__()
             # Only the tf.Variables are tracked (and so saved); tracking the Keras model itself would make
             # SavedModel trace its shape-generic serving function, which a bilinear resize cannot take.
             self.weights = [getattr(w, "value", w) for w in model.weights]
 
-        # A fixed batch: with a dynamic one, XNNPACK leaves int8 layers to slow reference kernels (25 ms a
-        # small-preset cell instead of 1.3; benchmarks/engines.py).
-        @tf.function(input_signature=[tf.TensorSpec([batch, s.out_cell, s.out_cell, s.in_channels], tf.float32)])
+        @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)])
         def __call__(self, x):
-            gen_in = preprocess.to_model(x)
-            out = preprocess.compose(gen_in, model(gen_in, training=False), s.residual)
-            return preprocess.from_model(out)
+            return body(model, x)
 
     with tempfile.TemporaryDirectory(prefix="upscale2x-export-") as tmp:
-        tf.saved_model.save(Cell(), tmp)  # the route that carries Keras 3 variables into the converter
+        tf.saved_model.save(Fn(), tmp)  # the route that carries Keras 3 variables into the converter
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
         if quantize != "none":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 dynamic range
         if quantize == "fp16":
             converter.target_spec.supported_types = [tf.float16]
         return converter.convert()
+
+
+def _convert(model, card: Card, quantize: str, batch: int) -> bytes:
+    s = card.spec
+    shape = [batch, s.out_cell, s.out_cell, s.in_channels]
+    return to_tflite(model, shape, lambda m, x: keras_cells(m, card, x), quantize)
 
 
 def keras_cells(model, card: Card, cells: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from . import render as _render
 from . import see as _see
 from . import series as _series
 from . import train as _train
+from . import web as _web
 
 app = typer.Typer(
     name="upscale2x",
@@ -23,6 +24,7 @@ app.command("train")(_train.train)
 app.command("series")(_series.series)
 app.command("export")(_export.export)
 app.command("see")(_see.see)
+app.command("web")(_web.web)
 app.command("info")(_info.info)
 app.command("models")(_info.models)
 

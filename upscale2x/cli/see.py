@@ -30,14 +30,10 @@ def see(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Output video (.mp4 .mov .mkv .avi .webm) or folder.")
     ] = None,
-    side_by_side: Annotated[
-        bool, typer.Option(help="Input and output side by side.")
-    ] = False,
+    side_by_side: Annotated[bool, typer.Option(help="Input and output side by side.")] = False,
     smooth: Annotated[float, typer.Option(help="Blend each output with the previous one: 0 (off) to <1.")] = 0.0,
     engine: Annotated[str, typer.Option(help="auto (LiteRT when the bundle has an export), keras or litert.")] = "auto",
-    codec: Annotated[
-        str | None, typer.Option(help="Video codec (default by extension; png is lossless).")
-    ] = None,
+    codec: Annotated[str | None, typer.Option(help="Video codec (default by extension; png is lossless).")] = None,
     size: Annotated[int, typer.Option(help="Camera: the side the camera image is fit to (256 = one cell).")] = 256,
     fit: Annotated[str, typer.Option(help="Camera: crop (centre square), pad or stretch.")] = "crop",
     mirror: Annotated[bool, typer.Option(help="Camera: mirror the image, as a mirror does.")] = False,
@@ -91,4 +87,3 @@ def _live(model, camera, engine, smooth, size, fit, mirror, save_dir) -> None:
         run_window(view, source, save_dir, on_save=lambda p: err.print(f"saved {plain(p)}"))
     finally:
         source.close()
-

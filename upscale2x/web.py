@@ -1,0 +1,143 @@
+"""`upscale2x web`: Learning to See as a self-contained static site (LiteRT.js), and a localhost server for it.
+
+Each `see` bundle becomes one LiteRT model of the whole frame function, so the page does nothing per pixel in
+JavaScript: RGBA camera pixels (0..255, straight from a canvas) in, RGBA out. Inside the graph: the training
+preprocessing (grayscale, 24x area down, cubic up: the matrices of resample.py, the same numbers as
+preprocess.py), the generator (int8 weights, like the paper's uint8) and the [0, 255] RGBA output. Why LiteRT.js
+and not TensorFlow.js: the `.tflite` path already exists (export.py) and is measured against Keras; TF.js would
+need its own converter, which does not follow Keras 3.
+
+The site (index.html, app.js, the LiteRT.js runtime built by web/build.py, models/*.tflite, models.json) is
+assembled in a temporary folder beside the target and renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_folder
+from .errors import ModelError, RenderError
+
+FRAME = 256  # the page's square frame: one see cell
+PAGE = Path(__file__).resolve().parent / "webpage"  # index.html, app.js (committed)
+
+
+def runtime_dir() -> Path:
+    """Where web/build.py put LiteRT.js: ``$UPSCALE2X_WEB_RUNTIME`` or ``web/runtime`` beside the package."""
+    env = os.environ.get("UPSCALE2X_WEB_RUNTIME")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "web" / "runtime"
+
+
+def frame_body(model, x):
+    """The page's frame function in TensorFlow ops: RGBA [1, 256, 256, 4] in 0..255 -> RGBA in 0..255."""
+    from . import preprocess
+    from ._tf import tf
+    from .resample import LUMA, SEE_FACTOR, area_matrix, cubic_matrix
+
+    small = round(FRAME / SEE_FACTOR)
+    down = tf.constant(area_matrix(FRAME, small))  # [11, 256]
+    up = tf.constant(cubic_matrix(small, FRAME))  # [256, 11]
+    rgb = x[..., :3] / 255.0
+    gray = tf.tensordot(rgb, tf.constant(LUMA, tf.float32), [[3], [0]])  # [1, 256, 256]
+    g = tf.matmul(tf.matmul(down, gray[0]), down, transpose_b=True)  # area down: [11, 11]
+    g = tf.clip_by_value(tf.matmul(tf.matmul(up, g), up, transpose_b=True), 0.0, 1.0)  # cubic up: [256, 256]
+    gen_in = preprocess.to_model(g[None, :, :, None])
+    out = preprocess.from_model(model(gen_in, training=False)) * 255.0
+    return tf.concat([out, tf.fill([1, FRAME, FRAME, 1], 255.0)], axis=-1)
+
+
+def frame_reference(folder: Path, rgba: np.ndarray) -> np.ndarray:
+    """What `upscale2x render --chain MODEL` makes of a 256x256 frame (uint8 RGBA) on Keras: float RGB 0..1."""
+    from .pipeline import open_stage
+
+    stage, _ = open_stage(folder, "keras")
+    return stage.run(rgba[..., :3].astype(np.float32) / 255.0)
+
+
+def export_site(models: list[str], out: str | Path, overwrite: bool = False, quantize: str = "int8") -> Path:
+    """Write the site for the see bundles ``models`` to ``out``; ModelError / RenderError (nothing written) if a
+    model is not a see model, ``out`` exists without ``overwrite``, or the runtime is not built."""
+    from .bundle import load_bundle, read_card, resolve_bundle
+    from .export import QUANTIZE, to_tflite
+
+    out = Path(out)
+    if not models:
+        raise RenderError("give at least one see model")
+    if quantize not in QUANTIZE:
+        raise ModelError(f"--quantize must be one of {', '.join(QUANTIZE)}, got {quantize!r}")
+    if out.exists() and not overwrite:
+        raise RenderError(f"{out}: already exists (use --overwrite to replace it)")
+    if not out.parent.is_dir():
+        raise RenderError(f"{out}: output folder {out.parent} does not exist")
+    runtime = runtime_dir() / "litert"
+    if not (runtime / "index.js").is_file():
+        raise RenderError(f"{runtime}: the LiteRT.js runtime is not built; run `python web/build.py` (needs npm)")
+    folders = [resolve_bundle(m) for m in models]
+    names = []
+    for m, f in zip(models, folders, strict=True):
+        card = read_card(f)
+        if card.task != "see":
+            raise RenderError(f"{m}: a {card.task} model; the web page runs Learning to See (see) models")
+        names.append(f.name)
+    if len(set(names)) != len(names):
+        raise RenderError("two models with the same name: " + ", ".join(names))
+    entries = []
+    build = out.parent / f".{out.name}.site.part"  # the finished site, before it takes the target's name
+    shutil.rmtree(build, ignore_errors=True)
+    with atomic_folder(build) as tmp:
+        shutil.copytree(PAGE, tmp, dirs_exist_ok=True)
+        shutil.copytree(runtime, tmp / "vendor" / "litert")
+        (tmp / "models").mkdir()
+        for name, folder in zip(names, folders, strict=True):
+            b = load_bundle(folder)
+            data = to_tflite(b.model, [1, FRAME, FRAME, 4], frame_body, quantize)
+            (tmp / "models" / f"{name}.tflite").write_bytes(data)
+            entries.append(
+                {
+                    "name": name,
+                    "file": f"models/{name}.tflite",
+                    "bytes": len(data),
+                    "quantize": quantize,
+                    "preset": b.card.preset,
+                    "description": b.card.description,
+                }
+            )
+        (tmp / "models.json").write_text(json.dumps({"frame": FRAME, "models": entries}, indent=1) + "\n")
+    if out.exists():  # --overwrite: swap the finished site in, then drop the old one
+        old = out.parent / f".{out.name}.old.part"
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        build.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        build.rename(out)
+    return out
+
+
+def serve(site: str | Path, port: int = 8000, on_ready=None) -> None:
+    """Serve ``site`` on http://localhost:PORT/ until interrupted (the standard library's server)."""
+    import functools
+    import http.server
+
+    site = Path(site)
+    if not (site / "index.html").is_file():
+        raise RenderError(f"{site}: not an exported site (no index.html); run `upscale2x web MODEL -o {site}`")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".js": "text/javascript",
+    }
+    try:
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as e:
+        raise RenderError(f"cannot serve on port {port} ({e.strerror})") from None
+    with httpd:
+        if on_ready:
+            on_ready(f"http://localhost:{httpd.server_address[1]}/")
+        httpd.serve_forever()

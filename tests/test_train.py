@@ -410,3 +410,19 @@ def test_cli_rejects_bad_new_train_options_with_one_line(tmp_path, images, args,
     lines = [line for line in r.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], r.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_export_takes_the_runs_own_settings(tmp_path, images):
+    """--export DIR with none of the run's flags (it used to rebuild the nets from the defaults and fail)."""
+    from typer.testing import CliRunner
+
+    from upscale2x.bundle import load_bundle
+    from upscale2x.cli import app
+    from upscale2x.train.fit import train
+
+    out = train(_cfg(images, tmp_path / "run", "sr8x", ndf=4))
+    r = CliRunner().invoke(app, ["train", str(images), "--out", str(tmp_path / "run"), "--export", str(tmp_path / "b")])
+    assert r.exit_code == 0, r.output
+    got, want = load_bundle(tmp_path / "b"), load_bundle(out)
+    for a, b in zip(got.model.get_weights(), want.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

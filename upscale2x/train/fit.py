@@ -183,6 +183,8 @@ def train(
     or one that cannot be resumed.
     """
     out = _prepare_run(cfg, resume, export_to is not None)
+    if export_to is not None and (out / "train_config.json").is_file():
+        cfg = TrainConfig.load(out / "train_config.json")  # the run's own settings: no flag needs repeating
     resume = resume or export_to is not None
     if cfg.init_from and not resume:
         _record_source(cfg, out)

@@ -413,7 +413,8 @@ def test_cli_rejects_bad_new_train_options_with_one_line(tmp_path, images, args,
 
 
 def test_export_takes_the_runs_own_settings(tmp_path, images):
-    """--export DIR with none of the run's flags (it used to rebuild the nets from the defaults and fail)."""
+    """--export DIR with none of the run's flags and no DATA (it used to rebuild the nets from the defaults and
+    fail, and to require the unused DATA argument)."""
     from typer.testing import CliRunner
 
     from upscale2x.bundle import load_bundle
@@ -421,8 +422,22 @@ def test_export_takes_the_runs_own_settings(tmp_path, images):
     from upscale2x.train.fit import train
 
     out = train(_cfg(images, tmp_path / "run", "sr8x", ndf=4))
-    r = CliRunner().invoke(app, ["train", str(images), "--out", str(tmp_path / "run"), "--export", str(tmp_path / "b")])
+    r = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "run"), "--export", str(tmp_path / "b")])
     assert r.exit_code == 0, r.output
     got, want = load_bundle(tmp_path / "b"), load_bundle(out)
     for a, b in zip(got.model.get_weights(), want.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_out_parents_are_created_and_data_is_required_to_train(tmp_path, images):
+    from typer.testing import CliRunner
+
+    from upscale2x.cli import app
+
+    r = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "run")])
+    assert r.exit_code == 1 and "DATA is required" in r.output
+    r = CliRunner().invoke(
+        app, [*_cli_train(images, tmp_path / "runs" / "deep" / "x", 1, 2), "--base-width", "2", "--max-width", "8"]
+    )
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "runs" / "deep" / "x" / "model.keras").is_file()

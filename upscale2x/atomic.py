@@ -86,6 +86,37 @@ def atomic_path(path: str | Path, *, replace: bool = False) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+STALE_SECONDS = 600  # a temporary file untouched this long belongs to a killed run (live writers touch theirs often)
+
+
+def clear_stale(path: str | Path, older_than: float = STALE_SECONDS) -> list[Path]:
+    """Remove the temporary files of ``path`` (``.NAME.*.part`` beside it) that nobody wrote to for
+    ``older_than`` seconds: the leftovers of SIGKILLed runs. Returns what was removed."""
+    import time
+
+    path = Path(path)
+    removed = []
+    try:
+        candidates = list(path.parent.glob(f".{glob_escape(path.name)}.*{TEMP_SUFFIX}"))
+    except OSError:
+        return removed
+    for p in candidates:
+        try:
+            if p.is_file() and not p.is_symlink() and time.time() - p.stat().st_mtime > older_than:
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            continue
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob metacharacters escaped (a file may be called ``holiday [final].png``)."""
+    import glob
+
+    return glob.escape(name)
+
+
 def write_bytes(path: str | Path, data: bytes, *, replace: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically (replacing it by default: cards, manifests, pointers)."""
     with atomic_file(path, replace=replace) as fh:

@@ -30,6 +30,9 @@ def format_of(path: Path, fmt: str | None = None) -> str:
         key = EXTENSION.get(fmt.lower())
         if key is None:
             raise ImageWriteError(f"{path}: unknown format {fmt!r}; expected png, tiff or jpg")
+        named = FORMATS.get(path.suffix.lower())
+        if named is not None and named != FORMATS[key]:  # JPEG bytes in a .png would mislead every reader
+            raise ImageWriteError(f"{path}: --format {fmt} contradicts the extension {path.suffix}")
         return FORMATS[key]
     try:
         return FORMATS[path.suffix.lower()]

@@ -240,6 +240,10 @@ class Chain:
     def scale(self) -> int:
         return int(np.prod([st.scale for st in self.stages]))
 
+    def describe(self) -> str:
+        """The models that run, in order, with their engines: 'see-flowers (litert) -> sr8x (litert)'."""
+        return " -> ".join(f"{st.bundle.path or st.bundle.card.name} ({st.engine})" for st in self.stages)
+
     def total_cells(self, height: int, width: int) -> int:
         """Cells over all stages for an input of this size (for one progress bar over the whole chain)."""
         total, h, w = 0, height, width

@@ -128,6 +128,7 @@ def render_file(
     opts: RenderOptions,
     on_progress: Progress | None = None,
     on_note: Callable[[str], None] | None = None,
+    on_chain: Callable[[Chain], None] | None = None,
 ) -> Path:
     """Render ``src`` into ``dst`` (default beside it); returns the output path.
 
@@ -156,9 +157,16 @@ def render_file(
         quality=opts.quality,
         overwrite=opts.overwrite,
     )
+    from .atomic import clear_stale
+
+    for stale in clear_stale(out):
+        if on_note:
+            on_note(f"removed {stale}: a temporary file left by a killed render")
     chain = build_chain(plan, opts)
     for note in chain.notes if on_note else ():
         on_note(note)
+    if on_chain:
+        on_chain(chain)
     with writer:
         chain.run_to(image, h * scale, w * scale, writer.write, on_progress)  # any scale, streamed
     return out

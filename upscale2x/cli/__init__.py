@@ -29,6 +29,53 @@ app.command("info")(_info.info)
 app.command("models")(_info.models)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"upscale2x {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Up-imagine images to print size with pix2pix GANs: render, train, and make print series."""
+
+
+def _usage_error():
+    """The usage-error class of the click that typer runs on (its own copy from typer 0.29, else click)."""
+    try:
+        from typer._click.exceptions import UsageError
+    except ImportError:  # older typer: the click package
+        from click.exceptions import UsageError
+    return UsageError
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: usage errors as one `error:` line (exit 2), SIGTERM handled like Ctrl-C."""
+    import signal
+    import sys
+
+    from .common import fail_line
+
+    def on_sigterm(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)  # timeout, docker stop, scancel: clean up as for Ctrl-C
+    usage_error = _usage_error()
+    try:
+        code = app(standalone_mode=False)
+    except usage_error as e:
+        if "NoArgsIsHelp" in type(e).__name__:  # bare `upscale2x`: the help, as before
+            app(["--help"], standalone_mode=True)
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        fail_line(f"{e.format_message()}{hint}")
+        sys.exit(2)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

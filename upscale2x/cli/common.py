@@ -25,9 +25,14 @@ def plain(text: object) -> str:
     return escape(_CONTROL.sub("", str(text)))
 
 
+def fail_line(message: str) -> None:
+    """Print one ``error:`` line on stderr."""
+    err.print(f"[bold red]error:[/] {plain(message)}", soft_wrap=True)
+
+
 def fail(message: str) -> typer.Exit:
     """Print one line on stderr and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {plain(message)}", soft_wrap=True)
+    fail_line(message)
     return typer.Exit(1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,7 @@ def info(
     upsample: Annotated[
         str, typer.Option(help=f"Decoder upsampling (with --preset): {', '.join(UPSAMPLERS)}.")
     ] = "transpose",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the bundle's card alone, as JSON (for jq).")] = False,
 ) -> None:
     """Print a bundle's card, parameter count and file size, or a preset's architecture."""
     if (model is None) == (preset is None):
@@ -46,7 +48,10 @@ def info(
         return
     folder = resolve_bundle(model)
     card = read_card(folder)
-    out.print(plain(json.dumps(card.to_json(), indent=2)))
+    if as_json:  # plain stdout: Rich would wrap long strings and break the JSON
+        sys.stdout.write(json.dumps(card.to_json(), indent=2) + "\n")
+        return
+    out.print(plain(json.dumps(card.to_json(), indent=2)), soft_wrap=True)
     out.print(f"parameters: {card.parameters:,}")
     out.print(f"file: {plain(folder / WEIGHTS)} ({_mb(folder / WEIGHTS)})")
 

@@ -70,7 +70,12 @@ def render(
     opts = RenderOptions(chain=chain_names, **{k: given[k] for k in R if k in given and k != "chain"})
     with progress_bar(quiet, "render") as update:
         out = render_file(
-            src, output, opts, lambda done, total: update(done, total, note="cells"), on_note=lambda n: warn(n)
+            src,
+            output,
+            opts,
+            lambda done, total: update(done, total, note="cells"),
+            on_note=warn,
+            on_chain=None if quiet else lambda c: err.print(f"models: {plain(c.describe())}", soft_wrap=True),
         )
     if not quiet:
         err.print(f"wrote {plain(out)}")

@@ -49,7 +49,7 @@ class TrainConfig:
     lr: float = 2e-4  # Adam learning rate for both nets
     l1_weight: float = 100.0  # lambda of the L1 term
     gan_weight: float = 1.0  # weight of the adversarial term; 0 = L1 only (discriminator not trained)
-    ndf: int = 64  # discriminator base width (64 = pix2pix; 8-16 for CPU training)
+    ndf: int = 16  # discriminator base width (pix2pix: 64; 16 trains about 2x faster on a CPU, as every shipped GAN)
     gan_loss: str = "bce"  # adversarial loss: bce (pix2pix), lsgan or hinge
     feature_matching: float = 0.0  # weight of pix2pixHD's discriminator feature-matching term (0 = off; HD: 10)
     r1: float = 0.0  # R1 gradient penalty gamma on real images (0 = off)

@@ -161,9 +161,10 @@ def _prepare_run(cfg: TrainConfig, resume: bool, export: bool) -> Path:
         cfg.check_resumes(TrainConfig.load(settings), out)
     elif (out / "checkpoints" / "latest.json").exists():
         raise TrainError(f"{out}: already holds a training run; use --resume to continue it, or another --out")
-    if not out.parent.is_dir():
-        raise TrainError(f"{out}: parent folder {out.parent} does not exist")
-    out.mkdir(exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # `--out runs/x` works before runs/ exists
+    except OSError as e:
+        raise TrainError(f"{out}: cannot create the run folder ({e.strerror})") from None
     cfg.save(settings)
     return out
 

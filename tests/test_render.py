@@ -274,3 +274,26 @@ def test_control_characters_in_a_card_are_not_printed(tmp_path, monkeypatch):
     r = runner.invoke(app, ["models"])
     assert r.exit_code == 0 and "nice model" in r.output
     assert "\x1b" not in r.output and "\x07" not in r.output
+
+
+def test_a_batch_loads_the_models_once_skips_what_exists_and_reports_failures(tmp_path, tiny_bundles, monkeypatch):
+    import upscale2x.render as render
+
+    (tmp_path / "in").mkdir()
+    a = _img(tmp_path, "a.png", size=(9, 7))
+    _img(tmp_path / "in", "b.png", size=(5, 6))
+    _img(tmp_path / "in", "c.png", size=(6, 5))
+    (tmp_path / "in" / "bad.png").write_text("not an image")
+    loads = []
+    real = render.build_chain
+    monkeypatch.setattr(render, "build_chain", lambda *args: loads.append(1) or real(*args))
+    args = [str(a), str(tmp_path / "in"), "--model", str(tiny_bundles["sr8x"]), "-o", str(tmp_path / "out")]
+    r = runner.invoke(app, ["render", *args])
+    assert r.exit_code == 1 and len(loads) == 1
+    assert "3 written, 0 already there, 1 failed" in r.output and "bad.png: not an image" in r.output
+    assert "1 of 4 inputs failed" in r.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_x8.png", "b_x8.png", "c_x8.png"]
+    assert Image.open(tmp_path / "out" / "b_x8.png").size == (6 * 8, 5 * 8)
+    (tmp_path / "in" / "bad.png").unlink()
+    r = runner.invoke(app, ["render", *args])
+    assert r.exit_code == 0 and "0 written, 3 already there" in r.output

@@ -135,8 +135,90 @@ def render_file(
     Raises ImageReadError / ImageWriteError / ModelError / RenderError / TileError, all before anything is
     written where possible; an interrupted render leaves no output file.
     """
-    src = Path(src)
     plan = plan_render(opts)  # cards only: every option is checked before any model loads
+    chains: list[Chain] = []
+
+    def chain() -> Chain:
+        if not chains:
+            chains.append(build_chain(plan, opts))
+            for note in chains[0].notes if on_note else ():
+                on_note(note)
+            if on_chain:
+                on_chain(chains[0])
+        return chains[0]
+
+    return _render_into(Path(src), dst, opts, plan, chain, on_progress, on_note)
+
+
+@dataclass
+class BatchResult:
+    """What `upscale2x render A B folder/ -o out/` did."""
+
+    written: list[Path]
+    skipped: list[Path]  # outputs that already existed
+    failures: list[str]  # one line per input that failed
+
+
+def batch_inputs(srcs: list[Path]) -> list[Path]:
+    """The image files of ``srcs`` in order: files as given, folders' images sorted; a missing path stays (it
+    fails when its turn comes, with the others rendered)."""
+    from .imageio import image_files
+
+    files: list[Path] = []
+    for s in srcs:
+        files += image_files(s) if s.is_dir() else [s]
+    return files
+
+
+def render_batch(
+    srcs: list[str | Path],
+    out_dir: str | Path | None,
+    opts: RenderOptions,
+    on_file: Callable[[int, int, Path], None] | None = None,
+    on_progress: Progress | None = None,
+    on_note: Callable[[str], None] | None = None,
+    on_chain: Callable[[Chain], None] | None = None,
+) -> BatchResult:
+    """Render many files with the models loaded once: outputs ``IN_x8.png`` in ``out_dir`` (created) or beside
+    each input; existing outputs are skipped (without ``opts.overwrite``); a failure is recorded and the rest go on.
+    """
+    from .errors import Upscale2xError
+
+    plan = plan_render(opts)
+    files = batch_inputs([Path(s) for s in srcs])
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise RenderError(f"{out_dir}: not a folder (several inputs need -o FOLDER)")
+        out_dir.mkdir(parents=True, exist_ok=True)
+    chains: list[Chain] = []
+
+    def chain() -> Chain:
+        if not chains:
+            chains.append(build_chain(plan, opts))
+            for note in chains[0].notes if on_note else ():
+                on_note(note)
+            if on_chain:
+                on_chain(chains[0])
+        return chains[0]
+
+    result = BatchResult([], [], [])
+    for i, src in enumerate(files):
+        out = default_output(src, plan.scale, opts.fmt)
+        out = out_dir / out.name if out_dir is not None else out
+        if on_file:
+            on_file(i, len(files), src)
+        if out.exists() and not opts.overwrite:
+            result.skipped.append(out)
+            continue
+        try:
+            result.written.append(_render_into(src, out, opts, plan, chain, on_progress, on_note))
+        except Upscale2xError as e:
+            result.failures.append(str(e) if str(src) in str(e) else f"{src}: {e}")
+    return result
+
+
+def _render_into(src: Path, dst, opts, plan: RenderPlan, chain: Callable[[], Chain], on_progress, on_note) -> Path:
     scale = plan.scale
     out = Path(dst) if dst is not None else default_output(src, scale, opts.fmt)
     fmt = format_of(out, opts.fmt)
@@ -162,11 +244,7 @@ def render_file(
     for stale in clear_stale(out):
         if on_note:
             on_note(f"removed {stale}: a temporary file left by a killed render")
-    chain = build_chain(plan, opts)
-    for note in chain.notes if on_note else ():
-        on_note(note)
-    if on_chain:
-        on_chain(chain)
+    c = chain()
     with writer:
-        chain.run_to(image, h * scale, w * scale, writer.write, on_progress)  # any scale, streamed
+        c.run_to(image, h * scale, w * scale, writer.write, on_progress)  # any scale, streamed
     return out

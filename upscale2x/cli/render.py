@@ -16,9 +16,17 @@ R = defaults(RenderOptions)  # the option defaults are the library's: written on
 
 @handles_errors
 def render(
-    src: Annotated[Path, typer.Argument(metavar="IN", help="Input image (PNG, JPEG, TIFF, WebP, BMP).")],
+    src: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="IN...",
+            help="Input image(s) (PNG, JPEG, TIFF, WebP, BMP), or folders of them: several are one batch, the "
+            "models loaded once, existing outputs skipped, failures reported at the end.",
+        ),
+    ],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Output file (default: IN_x8.png beside IN).")
+        Path | None,
+        typer.Option("-o", "--output", help="Output file, or the folder of a batch (default: IN_x8.png beside IN)."),
     ] = None,
     model: Annotated[
         str | None, typer.Option(help="sr8x bundle: a shipped name or a folder (default: the shipped sr8x).")
@@ -68,14 +76,46 @@ def render(
     given = locals()  # every option by name: those that are RenderOptions fields go in as they are
     chain_names = tuple(n.strip() for n in chain.split(",") if n.strip()) if chain else ()
     opts = RenderOptions(chain=chain_names, **{k: given[k] for k in R if k in given and k != "chain"})
+    show_chain = None if quiet else lambda c: err.print(f"models: {plain(c.describe())}", soft_wrap=True)
+    if len(src) == 1 and not src[0].is_dir():
+        with progress_bar(quiet, "render") as update:
+            out = render_file(
+                src[0],
+                output,
+                opts,
+                lambda done, total: update(done, total, note="cells"),
+                on_note=warn,
+                on_chain=show_chain,
+            )
+        if not quiet:
+            err.print(f"wrote {plain(out)}")
+        return
+    from ..errors import RenderError
+    from ..render import render_batch
+
     with progress_bar(quiet, "render") as update:
-        out = render_file(
+        where = {"file": ""}
+
+        def on_file(i: int, n: int, path: Path) -> None:
+            where["file"] = f"file {i + 1}/{n} {plain(path.name)}"
+            update(0, 1, description=where["file"])
+
+        result = render_batch(
             src,
             output,
             opts,
-            lambda done, total: update(done, total, note="cells"),
+            on_file=on_file,
+            on_progress=lambda done, total: update(done, total, note="cells"),
             on_note=warn,
-            on_chain=None if quiet else lambda c: err.print(f"models: {plain(c.describe())}", soft_wrap=True),
+            on_chain=show_chain,
         )
     if not quiet:
-        err.print(f"wrote {plain(out)}")
+        err.print(
+            f"{len(result.written)} written, {len(result.skipped)} already there"
+            + (f", {len(result.failures)} failed" if result.failures else "")
+        )
+    for line in result.failures:
+        err.print(f"[bold red]error:[/] {plain(line)}", soft_wrap=True)
+    if result.failures:
+        total = len(result.failures) + len(result.written) + len(result.skipped)
+        raise RenderError(f"{len(result.failures)} of {total} inputs failed")

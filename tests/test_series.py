@@ -196,3 +196,38 @@ def test_unknown_field_and_missing_model(tmp_path, spec_file):
     shutil.rmtree(tmp_path / "src")
     with pytest.raises(SeriesError, match=r"src/\*\.png: no such image, folder or matching files"):
         load_spec(p)
+
+
+@pytest.mark.parametrize(
+    "size,dpi,pixels",
+    [
+        ("A4", 300, (2480, 3508)),
+        ("a3 landscape", 300, (4961, 3508)),
+        ("Letter", 100, (850, 1100)),
+        ("Tabloid", 100, (1100, 1700)),
+        ("A6-landscape", 100, (583, 413)),
+    ],
+)
+def test_paper_names(size, dpi, pixels):
+    assert print_pixels(size, dpi) == pixels
+
+
+def test_a_bad_print_size_flag_blames_the_flag_not_the_spec(tmp_path, spec_file):
+    r = _series(spec_file(), "--out", tmp_path / "o", "--print-size", "B5")
+    assert r.exit_code == 1 and "--print-size: print size 'B5'" in r.output and "s.toml" not in r.output
+
+
+def test_fit_pad_keeps_the_whole_candidate_on_white_margins(tmp_path, spec_file):
+    # A 24x30 candidate on a 1x1in print at 96 dpi: contained at 77x96, white bands above and below.
+    spec = load_spec(spec_file(size="1x1in", dpi=96, extra='fit = "pad"\n'))
+    assert spec.print.fit == "pad"
+    s = Series(spec, tmp_path / "o")
+    s.render_picks([0])
+    pic = read_image(s.pick_path(0, (96, 96)))
+    assert pic.size == (96, 96)
+    top = (96 - 77) // 2
+    assert np.allclose(pic.rgb[:top], 1.0) and np.allclose(pic.rgb[top + 77 :], 1.0)
+    assert not np.allclose(pic.rgb[top + 5 : top + 70], 1.0)  # the picture itself
+    bad = spec_file(extra='fit = "zoom"\n')
+    with pytest.raises(SeriesError, match="fit must be crop or pad"):
+        load_spec(bad)

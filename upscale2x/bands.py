@@ -69,6 +69,30 @@ class CropSink:
         self.row += len(rows)
 
 
+class PadSink:
+    """Centre a stream of ``h`` x ``w`` row bands on a ``height`` x ``width`` canvas of ``value`` (margins)."""
+
+    def __init__(self, emit: Sink, h: int, w: int, height: int, width: int, value: float = 1.0):
+        self.emit, self.h, self.w, self.height, self.width, self.value = emit, h, w, height, width, value
+        self.top, self.left = (height - h) // 2, (width - w) // 2
+        self.row = 0
+
+    def _margin(self, n: int, channels: int) -> None:
+        if n > 0:
+            self.emit(np.full((n, self.width, channels), self.value, np.float32))
+
+    def __call__(self, rows: np.ndarray) -> None:
+        c = rows.shape[2]
+        if self.row == 0:
+            self._margin(self.top, c)
+        band = np.full((len(rows), self.width, c), self.value, np.float32)
+        band[:, self.left : self.left + self.w] = rows
+        self.emit(band)
+        self.row += len(rows)
+        if self.row == self.h:
+            self._margin(self.height - self.h - self.top, c)
+
+
 class Collect:
     """Gather row bands into one array (``.image``), for a stage whose output feeds another stage."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_text
-from .bands import AreaSink, CropSink
+from .bands import AreaSink, CropSink, PadSink
 from .bundle import resolve_bundle
 from .engines import ENGINES
 from .errors import SeriesError, Upscale2xError
@@ -228,12 +228,19 @@ class Series:
         downscale happens band by band, so the print is never held whole, as PNG or TIFF.
         """
         w, h = size
+        p = self.spec.print
+        if p.fit == "pad":  # the whole candidate, centred on white margins: render at the contained size
+            f = min(w / image.shape[1], h / image.shape[0])
+            inner = (max(1, round(image.shape[0] * f)), max(1, round(image.shape[1] * f)))
+            with ImageWriter(path, h, w, 3, bits=p.bits, fmt=p.format, dpi=(p.dpi, p.dpi)) as writer:
+                pad = PadSink(writer.write, *inner, h, w)
+                self._upscale_to(image, inner, pad, progress)
+            return
         f = max(w / image.shape[1], h / image.shape[0])  # cover: the print is filled, the excess cropped
         stages = upscaler_stages(f)
         up = self.stage(self.spec.upscaler, None) if stages else None
         if up is not None and up.scale != UPSCALER:
             raise SeriesError(f"upscaler {self.spec.upscaler!r} is a x{up.scale} model; it must be an 8x (sr8x) model")
-        p = self.spec.print
         with ImageWriter(path, h, w, 3, bits=p.bits, fmt=p.format, dpi=(p.dpi, p.dpi)) as writer:
             if up is not None:
                 Chain([up] * stages).run_to(image, h, w, writer.write, progress)
@@ -241,3 +248,15 @@ class Series:
                 cover = (max(h, math.ceil(image.shape[0] * f - 1e-6)), max(w, math.ceil(image.shape[1] * f - 1e-6)))
                 crop = CropSink(writer.write, (cover[0] - h) // 2, (cover[1] - w) // 2, h, w)
                 AreaSink(crop, *image.shape[:2], *cover)(image)
+
+    def _upscale_to(self, image: np.ndarray, size: tuple[int, int], sink, progress) -> None:
+        """Stream ``image`` upscaled (or shrunk) to exactly ``size`` = (h, w) of the same aspect into ``sink``."""
+        h, w = size
+        stages = upscaler_stages(max(h / image.shape[0], w / image.shape[1]))
+        if stages:
+            up = self.stage(self.spec.upscaler, None)
+            if up.scale != UPSCALER:
+                raise SeriesError(f"upscaler {self.spec.upscaler!r} is a x{up.scale} model; it must be an 8x model")
+            Chain([up] * stages).run_to(image, h, w, sink, progress)
+        else:
+            AreaSink(CropSink(sink, 0, 0, h, w), *image.shape[:2], max(h, 1), max(w, 1))(image)

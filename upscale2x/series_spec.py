@@ -47,10 +47,11 @@ class Sheet:
 
 @dataclass(frozen=True)
 class Print:
-    size: str = "30x30cm"  # WxH with unit cm, mm or in
+    size: str = "30x30cm"  # WxH with unit cm, mm or in, or a paper: A0..A6, Letter, Legal, Tabloid (+ landscape)
     dpi: int = 300  # pixels per inch, also written into the file
     format: str = "tiff"  # tiff or png
     bits: int = 16  # 8 or 16
+    fit: str = "crop"  # another aspect than the candidate's: crop (fill the print) or pad (all of it, white margins)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def check(spec: SeriesSpec, where: Path) -> None:
         (v.shift >= 0 and v.rotate >= 0 and 0 <= v.contrast < 1, "[variation] values must be >= 0 (contrast < 1)"),
         (spec.sheet.columns >= 1 and spec.sheet.thumb >= 16 and spec.sheet.per_sheet >= 1, "[sheet] values too small"),
         (p.format in ("tiff", "png") and p.bits in (8, 16), "[print] format must be tiff or png, bits 8 or 16"),
+        (p.fit in ("crop", "pad"), f"[print] fit must be crop or pad, got {p.fit!r}"),
         (re.fullmatch(r"[A-Za-z0-9_.-]+", spec.name) is not None, f"name: letters, digits, . _ - only: {spec.name!r}"),
     ]
     for ok, message in problems:
@@ -117,11 +119,35 @@ def check(spec: SeriesSpec, where: Path) -> None:
     print_pixels(p.size, p.dpi, where)
 
 
+# Paper sizes (portrait, width x height); "A3 landscape" turns one.
+PAPERS = {
+    **{
+        f"a{n}": (f"{w}", f"{h}", "mm")
+        for n, (w, h) in enumerate(
+            [(841, 1189), (594, 841), (420, 594), (297, 420), (210, 297), (148, 210), (105, 148)]
+        )
+    },
+    "letter": ("8.5", "11", "in"),
+    "legal": ("8.5", "14", "in"),
+    "tabloid": ("11", "17", "in"),
+}
+
+
 def print_pixels(size: str, dpi: int, where: Path | str = "print size") -> tuple[int, int]:
-    """(width, height) in pixels of a print ``size`` like 50x50cm, 297x420mm or 8x10in at ``dpi``."""
+    """(width, height) in pixels of a print ``size`` (50x50cm, 297x420mm, 8x10in, or a paper: A0..A6, Letter,
+    Legal, Tabloid, with "landscape" to turn it) at ``dpi``."""
+    paper = re.fullmatch(r"\s*([A-Za-z]+\d?)(?:[\s_-]+(portrait|landscape))?\s*", size)
+    if paper and paper[1].lower() in PAPERS:
+        w, h, unit = PAPERS[paper[1].lower()]
+        if (paper[2] or "").lower() == "landscape":
+            w, h = h, w
+        size = f"{w}x{h}{unit}"
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*x\s*(\d+(?:\.\d+)?)\s*(cm|mm|in)\s*", size)
     if not m:
-        raise SeriesError(f"{where}: print size {size!r} is not like 50x50cm, 297x420mm or 8x10in")
+        raise SeriesError(
+            f"{where}: print size {size!r} is not like 50x50cm, 297x420mm, 8x10in or a paper "
+            f"({', '.join(p.upper() if p[0] == 'a' else p.title() for p in PAPERS)}, optionally landscape)"
+        )
     if not 1 <= dpi <= 10000:
         raise SeriesError(f"{where}: dpi must be 1..10000, got {dpi}")
     per_inch = {"cm": CM_PER_INCH, "mm": 10 * CM_PER_INCH, "in": 1.0}[m[3]]

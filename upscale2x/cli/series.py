@@ -54,7 +54,8 @@ def series(
     s = load_spec(spec, model=model, upscaler=upscaler, candidates=candidates, seed=seed)
     if print_size or dpi:
         s = replace(s, print=replace(s.print, size=print_size or s.print.size, dpi=dpi or s.print.dpi))
-        check(s, spec)
+        flags = " / ".join(f for f, v in (("--print-size", print_size), ("--dpi", dpi)) if v)
+        check(s, flags)  # an error here is about the flags, not the spec file
     run = Series(s, out or spec.resolve().parent / s.name, _shard(shard), engine)
     run.out.mkdir(parents=True, exist_ok=True)
     with progress_bar(quiet, "picks" if pick else "candidates") as update:

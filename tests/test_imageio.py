@@ -194,3 +194,28 @@ def test_bad_targets(tmp_path):
         write_image(tmp_path / "a.gif", RGB8 / 255.0)
     with pytest.raises(ImageWriteError, match="JPEG holds 8-bit RGB only"):
         write_image(tmp_path / "a.jpg", RGB8 / 255.0, bits=16)
+
+
+def test_multi_frame_inputs_read_their_first_frame_and_say_so(tmp_path, tiny_bundles):
+    """A 16-bit multi-page TIFF used to decode as a 5-D array (a traceback and a 0-byte .part on render)."""
+    import tifffile
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from upscale2x.cli import app
+
+    pages = (np.random.default_rng(0).random((3, 20, 30, 3)) * 65535).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "pages.tif", pages, photometric="rgb")
+    pic = read_image(tmp_path / "pages.tif")
+    assert pic.rgb.shape == (20, 30, 3) and pic.info.bits == 16 and pic.info.frames == 3
+    np.testing.assert_allclose(pic.rgb, pages[0] / 65535, atol=1e-6)
+    frames = [Image.new("RGB", (16, 12), c) for c in ("red", "green", "blue")]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    assert read_image(tmp_path / "anim.gif").info.frames == 3
+    r = CliRunner().invoke(
+        app,
+        ["render", str(tmp_path / "pages.tif"), "--model", str(tiny_bundles["sr8x"]), "-o", str(tmp_path / "o.tif")],
+    )
+    assert r.exit_code == 0, r.output
+    assert "pages.tif: has 3 frames or pages; rendering the first" in r.output.replace("\n", "")
+    assert read_image(tmp_path / "o.tif").size == (160, 240)

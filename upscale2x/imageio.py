@@ -33,6 +33,7 @@ class ImageInfo:
     icc: bytes | None = None  # ICC profile bytes, if the file had one (dropped for CMYK, whose profile no longer fits)
     dpi: tuple[float, float] | None = None  # (x, y) dots per inch, if the file said (to 0.1: PNG stores px per metre)
     mode: str = "RGB"  # the Pillow mode it was read from
+    frames: int = 1  # frames (animated GIF/PNG/WebP) or pages (TIFF) in the file; only the first is read
 
 
 @dataclass
@@ -85,8 +86,12 @@ def _read_16bit_png(path: Path) -> np.ndarray:
 def _read_tiff(path: Path) -> np.ndarray:
     import tifffile
 
-    arr = tifffile.imread(path)
-    return arr if arr.ndim == 3 else arr[..., None]
+    arr = tifffile.imread(path, key=0)  # the first page of a multi-page TIFF, as Pillow reads the others
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] > 4:
+        raise ImageReadError(f"{path}: unsupported TIFF layout (first page has shape {arr.shape})")
+    return arr
 
 
 def _samples(path: Path, img: Image.Image) -> tuple[np.ndarray, int]:
@@ -161,6 +166,7 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pictur
             icc=None if img.mode == "CMYK" else img.info.get("icc_profile") or None,
             dpi=(round(float(dpi[0]), 1), round(float(dpi[1]), 1)) if dpi else None,
             mode=img.mode,
+            frames=int(getattr(img, "n_frames", 1) or 1),
         )
     arr = _orient(arr, orientation)
     x = from_uint(arr, bits)

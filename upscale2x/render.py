@@ -223,6 +223,8 @@ def _render_into(src: Path, dst, opts, plan: RenderPlan, chain: Callable[[], Cha
     out = Path(dst) if dst is not None else default_output(src, scale, opts.fmt)
     fmt = format_of(out, opts.fmt)
     pic = read_image(src, opts.max_pixels)
+    if pic.info.frames > 1 and on_note:
+        on_note(f"{src}: has {pic.info.frames} frames or pages; rendering the first")
     image = pic.rgb if pic.alpha is None else np.concatenate([pic.rgb, pic.alpha[..., None]], axis=2)
     h, w = pic.size
     bits = opts.bits or (8 if fmt == "jpeg" else pic.info.bits)

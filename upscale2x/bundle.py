@@ -170,9 +170,14 @@ def check_card(model, card: Card, where: Path) -> None:
 
 
 def models_dir() -> Path:
-    """Where shipped bundles live: ``$UPSCALE2X_MODELS`` or the ``models/`` folder beside the package."""
+    """Where shipped bundles live: ``$UPSCALE2X_MODELS``, the ``models/`` folder beside the package (a checkout,
+    an editable install), or the copy inside the package (a wheel; setup.py puts it there)."""
     env = os.environ.get("UPSCALE2X_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    beside = here.parent / "models"
+    return beside if (beside / "sr8x" / CARD).is_file() or not (here / "models").is_dir() else here / "models"
 
 
 def list_bundles() -> list[tuple[str, Card]]:

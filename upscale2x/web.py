@@ -28,9 +28,14 @@ PAGE = Path(__file__).resolve().parent / "webpage"  # index.html, app.js (commit
 
 
 def runtime_dir() -> Path:
-    """Where web/build.py put LiteRT.js: ``$UPSCALE2X_WEB_RUNTIME`` or ``web/runtime`` beside the package."""
+    """Where web/build.py put LiteRT.js: ``$UPSCALE2X_WEB_RUNTIME``, ``web/runtime`` beside the package, or the
+    wheel's copy inside it."""
     env = os.environ.get("UPSCALE2X_WEB_RUNTIME")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "web" / "runtime"
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    beside = here.parent / "web" / "runtime"  # a checkout; a wheel carries its copy inside (setup.py)
+    return beside if beside.is_dir() or not (here / "web_runtime").is_dir() else here / "web_runtime"
 
 
 def frame_body(model, x):

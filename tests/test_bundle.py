@@ -109,3 +109,32 @@ def test_unknown_fields_are_one_policy_everywhere(tmp_path, tiny_bundles):
     (b / "card.json").write_text(json.dumps({**card, "preset": 5}))
     with pytest.raises(ModelError, match="card.json: preset must be a string or null, got 5"):
         read_card(b)
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('{"a":' * 200000 + "1" + "}" * 200000, "nested too deeply"),
+        ('{"task": "sr8x", "base_width": ' + "9" * 5001 + "}", r"not a card \(Exceeds the limit"),
+        ("[1, 2]", "expected a JSON object, got list"),
+    ],
+)
+def test_a_hostile_card_is_one_error_and_listing_skips_it_with_a_warning(
+    tmp_path, tiny_bundles, monkeypatch, text, message
+):
+    from typer.testing import CliRunner
+
+    from upscale2x.bundle import list_bundles, read_card
+    from upscale2x.cli import app
+
+    root = tmp_path / "models"
+    shutil.copytree(tiny_bundles["sr8x"], root / "good")
+    (root / "bad").mkdir()
+    (root / "bad" / "card.json").write_text(text)
+    with pytest.raises(ModelError, match=message):
+        read_card(root / "bad")
+    monkeypatch.setenv("UPSCALE2X_MODELS", str(root))
+    skipped = []
+    assert [n for n, _ in list_bundles(on_skip=skipped.append)] == ["good"] and len(skipped) == 1
+    r = CliRunner().invoke(app, ["models"])
+    assert r.exit_code == 0 and "warning:" in r.output and "good" in r.output

@@ -125,6 +125,14 @@ def read_card(folder: str | Path) -> Card:
         data = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ModelError(f"{path}: not valid JSON ({e})") from None
+    except RecursionError:
+        raise ModelError(f"{path}: nested too deeply to be a card") from None
+    except ValueError as e:  # e.g. an integer of more than 4300 digits
+        raise ModelError(f"{path}: not a card ({str(e).split(';')[0]})") from None
+    except OSError as e:
+        raise ModelError(f"{path}: cannot read ({e.strerror})") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return Card.from_json(data, path)
 
 
@@ -180,16 +188,25 @@ def models_dir() -> Path:
     return beside if (beside / "sr8x" / CARD).is_file() or not (here / "models").is_dir() else here / "models"
 
 
-def list_bundles() -> list[tuple[str, Card]]:
-    """(name, card) of every bundle in :func:`models_dir`, sorted by name; unreadable ones are skipped."""
+def list_bundles(on_skip=None) -> list[tuple[str, Card]]:
+    """(name, card) of every bundle in :func:`models_dir`, sorted by name; a bad or unreadable one is skipped,
+    with its one-line reason passed to ``on_skip`` (the CLI prints it as a warning)."""
     root = models_dir()
+    try:
+        folders = sorted(root.iterdir()) if root.is_dir() else []
+    except OSError as e:
+        if on_skip:
+            on_skip(f"{root}: cannot list the models folder ({e.strerror})")
+        return []
     found = []
-    for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if (folder / CARD).is_file():
-            try:
-                found.append((folder.name, read_card(folder)))
-            except ModelError:
+    for folder in folders:
+        try:
+            if not (folder / CARD).is_file():
                 continue
+            found.append((folder.name, read_card(folder)))
+        except (ModelError, OSError) as e:
+            if on_skip:
+                on_skip(f"{e}; skipped")
     return found
 
 

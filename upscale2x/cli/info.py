@@ -11,7 +11,7 @@ import typer
 
 from ..bundle import WEIGHTS, list_bundles, models_dir, read_card, resolve_bundle
 from ..nets import PRESETS, UPSAMPLERS
-from .common import fail, handles_errors, out, plain
+from .common import fail, handles_errors, out, plain, warn
 
 
 def _mb(path: Path) -> str:
@@ -59,7 +59,7 @@ def info(
 @handles_errors
 def models() -> None:
     """List the model bundles shipped in models/ (or $UPSCALE2X_MODELS)."""
-    found = list_bundles()
+    found = list_bundles(on_skip=warn)
     if not found:
         out.print(f"no bundles in {plain(models_dir())}")
         return

@@ -219,3 +219,29 @@ def test_multi_frame_inputs_read_their_first_frame_and_say_so(tmp_path, tiny_bun
     assert r.exit_code == 0, r.output
     assert "pages.tif: has 3 frames or pages; rendering the first" in r.output.replace("\n", "")
     assert read_image(tmp_path / "o.tif").size == (160, 240)
+
+
+def test_a_non_srgb_profile_is_converted_to_srgb_and_the_output_tagged_srgb(tmp_path, tiny_bundles):
+    """Adobe RGB pixels used to be taken as sRGB, and the Adobe profile copied onto different pixels."""
+    import io
+
+    from iccprofile import ADOBE
+    from PIL import ImageCms
+    from typer.testing import CliRunner
+
+    from upscale2x.cli import app
+
+    raw = np.zeros((8, 8, 3), np.uint8)
+    raw[..., 0], raw[..., 1], raw[..., 2] = 60, 150, 200
+    Image.fromarray(raw).save(tmp_path / "adobe.png", icc_profile=ADOBE)
+    pic = read_image(tmp_path / "adobe.png")
+    want = ImageCms.profileToProfile(
+        Image.fromarray(raw), ImageCms.ImageCmsProfile(io.BytesIO(ADOBE)), ImageCms.createProfile("sRGB")
+    )
+    np.testing.assert_allclose(pic.rgb * 255, np.asarray(want, np.float32), atol=0.51)
+    assert np.abs(pic.rgb * 255 - raw).max() > 5  # really converted
+    desc = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(pic.info.icc)))
+    assert "sRGB" in desc
+    r = CliRunner().invoke(app, ["render", str(tmp_path / "adobe.png"), "--model", str(tiny_bundles["sr8x"]), "-q"])
+    assert r.exit_code == 0, r.output
+    assert Image.open(tmp_path / "adobe_x8.png").info["icc_profile"] == pic.info.icc

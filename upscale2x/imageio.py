@@ -120,6 +120,35 @@ def _samples(path: Path, img: Image.Image) -> tuple[np.ndarray, int]:
     raise ImageReadError(f"{path}: expected an RGB, grayscale, palette or CMYK image, got mode {mode}")
 
 
+def _to_srgb(path: Path, img: Image.Image, icc: bytes) -> tuple[np.ndarray, bytes] | None:
+    """8-bit pixels in a non-sRGB ICC profile (Adobe RGB, a CMYK press profile, ...) converted to sRGB with
+    LittleCMS (Pillow's ImageCms), and the sRGB profile to tag the output with; None when already sRGB.
+    The models were trained on sRGB photos; the output is tagged with the profile it is really in."""
+    import io
+
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    except (OSError, ImageCms.PyCMSError, ValueError):
+        return None  # an unreadable profile: the pixels are taken as they are, as before
+    if "srgb" in (ImageCms.getProfileDescription(source) or "").lower().replace(" ", ""):
+        return None
+    alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    src = img if img.mode in ("RGB", "RGBA", "CMYK") else img.convert("RGBA" if alpha else "RGB")
+    a = None
+    if src.mode == "RGBA":
+        a, src = src.getchannel("A"), src.convert("RGB")
+    try:
+        srgb = ImageCms.createProfile("sRGB")
+        out = ImageCms.profileToProfile(src, source, srgb, outputMode="RGB")
+    except ImageCms.PyCMSError as e:
+        raise ImageReadError(f"{path}: cannot convert its ICC profile to sRGB ({e})") from None
+    if a is not None:
+        out.putalpha(a)
+    return np.asarray(out), ImageCms.ImageCmsProfile(srgb).tobytes()
+
+
 def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
     k, flip = _ORIENT.get(orientation, (0, False))
     arr = np.rot90(arr, k) if k else arr
@@ -156,6 +185,10 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pictur
             img.load()
             arr, bits = _samples(path, img)
             orientation = img.getexif().get(0x0112, 1)
+            icc = img.info.get("icc_profile") or None
+            converted = _to_srgb(path, img, icc) if icc and bits == 8 else None
+            if converted is not None:
+                arr, icc = converted
         except ImageReadError:
             raise
         except (OSError, ValueError, SyntaxError) as e:
@@ -163,7 +196,7 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pictur
         dpi = img.info.get("dpi")
         info = ImageInfo(
             bits=bits,
-            icc=None if img.mode == "CMYK" else img.info.get("icc_profile") or None,
+            icc=icc if converted is not None or img.mode != "CMYK" else None,
             dpi=(round(float(dpi[0]), 1), round(float(dpi[1]), 1)) if dpi else None,
             mode=img.mode,
             frames=int(getattr(img, "n_frames", 1) or 1),

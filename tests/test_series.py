@@ -231,3 +231,16 @@ def test_fit_pad_keeps_the_whole_candidate_on_white_margins(tmp_path, spec_file)
     bad = spec_file(extra='fit = "zoom"\n')
     with pytest.raises(SeriesError, match="fit must be crop or pad"):
         load_spec(bad)
+
+
+def test_series_paths_and_picks_are_checked_before_any_work(tmp_path, spec_file):
+    spec = spec_file()
+    r = _series(tmp_path)  # a folder as the spec
+    assert r.exit_code == 1 and "is a folder; give the spec file" in r.output
+    (tmp_path / "afile").write_text("")
+    r = _series(spec, "--out", tmp_path / "afile")
+    assert r.exit_code == 1 and "is a file; --out needs a folder" in r.output
+    for pick, message in (("0-1000000000", "picks more than 100,000"), ("5-3", "5-3 is an empty range")):
+        r = _series(spec, "--out", tmp_path / "o", "--pick", pick)
+        assert r.exit_code == 2 and message in r.output
+    assert not (tmp_path / "o").exists()

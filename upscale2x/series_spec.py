@@ -78,6 +78,10 @@ def load_spec(path: str | Path, **overrides: Any) -> SeriesSpec:
         raw = tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise SeriesError(f"{path}: no such spec file") from None
+    except IsADirectoryError:
+        raise SeriesError(f"{path}: is a folder; give the spec file (.toml)") from None
+    except OSError as e:
+        raise SeriesError(f"{path}: cannot read ({e.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SeriesError(f"{path}: not valid TOML ({e})") from None
     top = dict(raw.pop("series", {}))

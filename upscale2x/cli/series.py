@@ -11,15 +11,24 @@ import typer
 from ..errors import SeriesError
 from .common import err, handles_errors, plain, progress_bar, warn
 
+MAX_PICKS = 100_000  # more ids than any series has: a typo such as 0-1000000000, refused before building it
+
 
 def _ids(text: str) -> list[int]:
-    """'3,17,40-42' -> [3, 17, 40, 41, 42]."""
+    """'3,17,40-42' -> [3, 17, 40, 41, 42]; an empty or reversed range, or a huge one, is a usage error."""
     ids: list[int] = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if not m:
             raise typer.BadParameter(f"expected ids like 3,17,40-42, got {part!r}", param_hint="--pick")
-        ids += list(range(int(m[1]), int(m[2] or m[1]) + 1))
+        lo, hi = int(m[1]), int(m[2] or m[1])
+        if hi < lo:
+            raise typer.BadParameter(f"{part} is an empty range (write {hi}-{lo})", param_hint="--pick")
+        if hi - lo + len(ids) >= MAX_PICKS:
+            raise typer.BadParameter(f"{part} picks more than {MAX_PICKS:,} candidates", param_hint="--pick")
+        ids += list(range(lo, hi + 1))
+    if not ids:
+        raise typer.BadParameter("no ids given", param_hint="--pick")
     return ids
 
 
@@ -56,14 +65,17 @@ def series(
         s = replace(s, print=replace(s.print, size=print_size or s.print.size, dpi=dpi or s.print.dpi))
         flags = " / ".join(f for f, v in (("--print-size", print_size), ("--dpi", dpi)) if v)
         check(s, flags)  # an error here is about the flags, not the spec file
+    picks = _ids(pick) if pick else None  # usage errors before any folder is made
     run = Series(s, out or spec.resolve().parent / s.name, _shard(shard), engine)
+    if run.out.exists() and not run.out.is_dir():
+        raise SeriesError(f"{run.out}: is a file; --out needs a folder")
     run.out.mkdir(parents=True, exist_ok=True)
     with progress_bar(quiet, "picks" if pick else "candidates") as update:
 
         def report(done: int, total: int, note: str = "") -> None:
             update(done, total, note=note)
 
-        result = run.render_picks(_ids(pick), report) if pick else run.render_candidates(report)
+        result = run.render_picks(picks, report) if picks else run.render_candidates(report)
     for note in run.notes:
         warn(note)
     if not quiet:

@@ -245,3 +245,22 @@ def test_a_non_srgb_profile_is_converted_to_srgb_and_the_output_tagged_srgb(tmp_
     r = CliRunner().invoke(app, ["render", str(tmp_path / "adobe.png"), "--model", str(tiny_bundles["sr8x"]), "-q"])
     assert r.exit_code == 0, r.output
     assert Image.open(tmp_path / "adobe_x8.png").info["icc_profile"] == pic.info.icc
+
+
+@pytest.mark.parametrize("fmt", ["png", "tiff"])
+def test_a_full_disk_is_one_error_and_leaves_nothing(tmp_path, monkeypatch, fmt):
+    """ENOSPC while the encoder writes used to surface as an OSError traceback."""
+    import errno
+
+    import upscale2x.pngstream as pngstream
+    import upscale2x.tiffstream as tiffstream
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pngstream.PngStream, "_flush", full)
+    monkeypatch.setattr(tiffstream.TiffStream, "_flush_band", full)
+    with pytest.raises(ImageWriteError, match=r"o\.(png|tiff): cannot write \(No space left on device\)"):
+        with ImageWriter(tmp_path / f"o.{fmt}", 300, 300, 3) as w:
+            w.write(np.random.default_rng(0).random((300, 300, 3), dtype=np.float32))
+    assert list(tmp_path.iterdir()) == []

@@ -143,8 +143,12 @@ class ImageWriter:
                 self._finish()
             except BaseException as e:
                 self._close(type(e), e, e.__traceback__)
+                if isinstance(e, OSError):  # a full disk, a vanished folder: one line, not a traceback
+                    raise ImageWriteError(f"{self.path}: cannot write ({e.strerror or e})") from None
                 raise
         self._close(exc_type, exc, tb)
+        if exc_type is not None and issubclass(exc_type, OSError):
+            raise ImageWriteError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
 
     def _finish(self) -> None:
         if self._rows != self.height:

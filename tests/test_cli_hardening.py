@@ -26,7 +26,7 @@ def _cli(*args, **kw):
     "args,message",
     [
         (["render", "--scale", "abc", "x.png"], "Invalid value for '--scale'"),
-        (["render"], "Missing argument 'IN'"),
+        (["render"], "Missing argument 'IN...'"),
         (["bogus"], "No such command 'bogus'"),
         (["render", "x.png", "--no-such-flag"], "No such option: --no-such-flag"),
     ],

@@ -136,6 +136,12 @@ def render_file(
     written where possible; an interrupted render leaves no output file.
     """
     plan = plan_render(opts)  # cards only: every option is checked before any model loads
+    return _render_into(Path(src), dst, opts, plan, _lazy_chain(plan, opts, on_note, on_chain), on_progress, on_note)
+
+
+def _lazy_chain(plan: RenderPlan, opts: RenderOptions, on_note, on_chain) -> Callable[[], Chain]:
+    """The chain, built (models loaded, engines chosen, notes passed on) the first time it is asked for: after
+    the first input and output have been checked, and only once for a batch."""
     chains: list[Chain] = []
 
     def chain() -> Chain:
@@ -147,7 +153,7 @@ def render_file(
                 on_chain(chains[0])
         return chains[0]
 
-    return _render_into(Path(src), dst, opts, plan, chain, on_progress, on_note)
+    return chain
 
 
 @dataclass
@@ -191,17 +197,7 @@ def render_batch(
         if out_dir.exists() and not out_dir.is_dir():
             raise RenderError(f"{out_dir}: not a folder (several inputs need -o FOLDER)")
         out_dir.mkdir(parents=True, exist_ok=True)
-    chains: list[Chain] = []
-
-    def chain() -> Chain:
-        if not chains:
-            chains.append(build_chain(plan, opts))
-            for note in chains[0].notes if on_note else ():
-                on_note(note)
-            if on_chain:
-                on_chain(chains[0])
-        return chains[0]
-
+    chain = _lazy_chain(plan, opts, on_note, on_chain)
     result = BatchResult([], [], [])
     for i, src in enumerate(files):
         out = default_output(src, plan.scale, opts.fmt)

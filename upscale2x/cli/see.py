@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .common import err, handles_errors, plain, progress_bar, warn
-
-
-def _sigterm_as_interrupt() -> None:
-    """SIGTERM ends a run the way Ctrl-C does: temporary files removed, nothing at the output name."""
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 @handles_errors
@@ -54,7 +44,6 @@ def see(
         return _live(model, camera, engine, smooth, size, fit, mirror, save_dir)
     if output is None:
         raise RenderError("--video needs -o OUTPUT")
-    _sigterm_as_interrupt()
     with progress_bar(quiet, "frames") as update:
         progress = lambda done, total: update(done, total, note=f"{loop.meter.fps:.1f} FPS")  # noqa: E731
         if video.is_dir():

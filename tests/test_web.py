@@ -1,5 +1,6 @@
 """`upscale2x web`: the exported site, run in a real headless Chromium on a fake camera, against the Python render."""
 
+import json
 import os
 import shutil
 import threading
@@ -145,3 +146,29 @@ def test_the_page_runs_the_model_in_chromium_and_matches_python(tmp_path):
     # Tolerance: int8 weights (the browser) vs float32 (Keras); measured max 8, mean 0.50, 99th percentile 2.
     assert diff.mean() <= 1.5 and np.percentile(diff, 99) <= 4 and diff.max() <= 16, (diff.mean(), diff.max())
     assert (out[..., 3] == 255).all() and inp[..., :3].std() > 10  # a real camera frame, an opaque output
+
+
+@needs_runtime
+def test_serve_prints_the_url_and_serves_the_site(tmp_path, tiny_bundles):
+    import re
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    site = tmp_path / "site"
+    assert runner.invoke(app, ["web", str(tiny_bundles["see"]), "-o", str(site)]).exit_code == 0
+    cmd = [sys.executable, "-m", "upscale2x", "web", "--serve", "-o", str(site), "--port", "0"]
+    p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()  # one line, however long the path: a wrapped URL would be cut in two
+        url = re.search(r"http://localhost:\d+/ ", line)[0].strip()
+        page = urllib.request.urlopen(url, timeout=10).read().decode()
+        models = json.loads(urllib.request.urlopen(url + "models.json", timeout=10).read())
+        wasm = urllib.request.urlopen(url + "vendor/litert/litert_wasm_internal.wasm", timeout=10)
+        assert "Learning to See" in page and models["models"][0]["name"] == "see"
+        assert wasm.headers["Content-Type"] == "application/wasm"
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=30)
+    assert p.returncode == 0

@@ -32,5 +32,6 @@ def export(
     folder, rec = export_litert(resolve_bundle(bundle), quantize, output, max_error, overwrite)
     err.print(
         f"wrote {plain(folder / rec['file'])} ({rec['quantize']}, {rec['bytes'] / 1e6:.1f} MB; "
-        f"max error {rec['max_error'] * 255:.2f}/255, mean {rec['mean_error'] * 255:.3f}/255 against Keras)"
+        f"max error {rec['max_error'] * 255:.2f}/255, mean {rec['mean_error'] * 255:.3f}/255 against Keras)",
+        soft_wrap=True,
     )

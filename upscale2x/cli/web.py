@@ -32,8 +32,13 @@ def web(
 
     if models:
         site = export_site(models, output, overwrite, quantize)
-        err.print(f"wrote {plain(site)} ({len(models)} model{'s' if len(models) > 1 else ''})")
+        err.print(f"wrote {plain(site)} ({len(models)} model{'s' if len(models) > 1 else ''})", soft_wrap=True)
     elif not serve:
         raise RenderError("give at least one see model (or --serve to serve an existing site)")
     if serve:
-        serve_site(output, port, on_ready=lambda url: err.print(f"serving {plain(output)} at {url} (Ctrl-C to stop)"))
+        try:
+            serve_site(
+                output, port, on_ready=lambda url: err.print(f"serving {plain(output)} at {url} (Ctrl-C to stop)")
+            )
+        except KeyboardInterrupt:
+            err.print("stopped serving")

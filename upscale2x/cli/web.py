@@ -38,7 +38,9 @@ def web(
     if serve:
         try:
             serve_site(
-                output, port, on_ready=lambda url: err.print(f"serving {plain(output)} at {url} (Ctrl-C to stop)")
+                output,
+                port,
+                on_ready=lambda url: err.print(f"serving {plain(output)} at {url} (Ctrl-C to stop)", soft_wrap=True),
             )
         except KeyboardInterrupt:
             err.print("stopped serving")

@@ -75,6 +75,8 @@ def _recipe(p: dict) -> str:
         parts.append(f"feature matching {p['feature_matching']}")
     if p.get("r1"):
         parts.append(f"R1 {p['r1']}")
+    if p.get("lattice"):
+        parts.append(f"lattice penalty {p['lattice']}")
     parts.append(f"discriminator ndf {p['ndf']}" + (" with spectral norm" if p.get("spectral_norm") else ""))
     if p.get("d_lr") and p["d_lr"] != p["lr"]:
         parts.append(f"discriminator lr {p['d_lr']}")

@@ -321,11 +321,19 @@ def test_gan_recipe_options_train_and_are_recorded(tmp_path, images):
     from upscale2x.train.fit import train
 
     statuses = []
-    recipe = {"gan_loss": "hinge", "feature_matching": 10.0, "r1": 1.0, "spectral_norm": True, "d_lr": 1e-4}
+    recipe = {
+        "gan_loss": "hinge",
+        "feature_matching": 10.0,
+        "r1": 1.0,
+        "lattice": 20.0,
+        "spectral_norm": True,
+        "d_lr": 1e-4,
+    }
     out = train(_cfg(images, tmp_path / "r", "see", upsample="resize", **recipe), on_status=statuses.append)
     losses = [s.losses for s in statuses if s.losses][-1]
-    assert {"g_gan", "l1", "d", "fm", "r1"} <= set(losses) and all(np.isfinite(v) for v in losses.values())
-    assert losses["fm"] > 0 and losses["r1"] > 0
+    assert {"g_gan", "l1", "d", "fm", "r1", "lattice"} <= set(losses)
+    assert all(np.isfinite(v) for v in losses.values())
+    assert losses["fm"] > 0 and losses["r1"] > 0 and losses["lattice"] > 0
     card = json.loads((out / "card.json").read_text())
     assert card["upsample"] == "resize"
     assert {k: card["training"][k] for k in recipe} == recipe
@@ -441,3 +449,29 @@ def test_out_parents_are_created_and_data_is_required_to_train(tmp_path, images)
     )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "runs" / "deep" / "x" / "model.keras").is_file()
+
+
+def test_the_lattice_penalty_sees_stamped_grids_not_the_photo():
+    """gan.lattice_error: the RMS of the error's 8-px-periodic part (metrics.lattice_share's bins)."""
+    from upscale2x._tf import tf
+    from upscale2x.train.gan import lattice_error
+
+    rng = np.random.default_rng(0)
+    real = rng.uniform(-1, 1, (1, 64, 64, 3)).astype(np.float32)
+    yy, xx = np.indices((64, 64))
+    checker = ((yy + xx) % 2 * 2 - 1)[None, :, :, None].astype(np.float32)
+    grid8 = ((yy % 8 == 0) | (xx % 8 == 0))[None, :, :, None].astype(np.float32)
+
+    def err(fake):
+        return float(lattice_error(tf.constant(real), tf.constant(fake, tf.float32))[0])
+
+    assert err(real) < 1e-5  # the photo's own content (periodic or not) costs nothing
+    assert err(real + 0.3) < 1e-5  # nor does a flat offset
+    assert err(real + 0.1 * checker) == pytest.approx(0.1, rel=1e-3)  # a checkerboard: its amplitude
+    assert err(real + 0.1 * grid8) > 0.02  # an 8-px grid
+    noise = rng.normal(0, 0.1, real.shape).astype(np.float32)
+    assert err(real + noise) < 0.025  # unstructured error mostly averages out over the 64 phases
+    periodic_photo = np.tile(real[:, :8, :8], (1, 8, 8, 1))
+    assert float(lattice_error(tf.constant(periodic_photo), tf.constant(periodic_photo))[0]) < 1e-5
+    with pytest.raises(TrainError, match="lattice weight must be >= 0"):
+        TrainConfig(data="d", task="sr8x", out="o", lattice=-1.0)

@@ -56,6 +56,10 @@ def train(
         float, typer.Option(help="Weight of pix2pixHD's discriminator feature-matching term (0 = off; 10).")
     ] = D["feature_matching"],
     r1: Annotated[float, typer.Option(help="R1 gradient penalty gamma on real images (0 = off).")] = D["r1"],
+    lattice: Annotated[
+        float,
+        typer.Option(help="Penalty on the 8-px-periodic part of the error (checkerboards, hatches); 0 = off."),
+    ] = D["lattice"],
     spectral_norm: Annotated[
         bool, typer.Option(help="Spectral normalisation on the discriminator (replaces its BatchNorm).")
     ] = D["spectral_norm"],

@@ -117,7 +117,7 @@ def _build(cfg: TrainConfig, global_batch: int):
     d = patch_discriminator(
         cfg.ndf, in_channels=spec.in_channels, out_channels=spec.out_channels, spectral_norm=cfg.spectral_norm
     )
-    recipe = GanRecipe(cfg.gan_loss, cfg.feature_matching, cfg.r1)
+    recipe = GanRecipe(cfg.gan_loss, cfg.feature_matching, cfg.r1, cfg.lattice)
     model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch, cfg.gan_weight, recipe)
     g_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
     d_opt = keras.optimizers.Adam(cfg.disc_lr, beta_1=0.5)
@@ -294,6 +294,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "gan_loss": cfg.gan_loss,
             "feature_matching": cfg.feature_matching,
             "r1": cfg.r1,
+            "lattice": cfg.lattice,
             "spectral_norm": cfg.spectral_norm,
             "d_lr": cfg.disc_lr,
             "dropout": cfg.dropout,

@@ -34,12 +34,34 @@ class GanRecipe:
     loss: str = "bce"  # one of GAN_LOSSES
     feature_matching: float = 0.0  # weight of the discriminator feature-matching term (pix2pixHD: 10)
     r1: float = 0.0  # R1 gradient penalty gamma on real images (0 = off)
+    lattice: float = 0.0  # weight of the lattice penalty on the error's 8-px-periodic part (0 = off)
 
     def __post_init__(self) -> None:
         if self.loss not in GAN_LOSSES:
             raise ValueError(f"GAN loss must be one of {', '.join(GAN_LOSSES)}, got {self.loss!r}")
-        if self.feature_matching < 0 or self.r1 < 0:
-            raise ValueError(f"feature matching and r1 must be >= 0, got {self.feature_matching}, {self.r1}")
+        if self.feature_matching < 0 or self.r1 < 0 or self.lattice < 0:
+            raise ValueError(
+                f"feature matching, r1 and lattice must be >= 0, got {self.feature_matching}, {self.r1}, {self.lattice}"
+            )
+
+
+LATTICE_PERIOD = 8  # the lattice the penalty sees: every pattern repeating every 1, 2, 4 or 8 px (metrics.py's bins)
+
+
+def lattice_error(real, fake):
+    """Per example, the RMS of the 8-px-periodic part of the luma error ``fake - real`` (images in [-1, 1]).
+
+    The part of an image that repeats every 8 px on both axes is the mean over each of the 64 pixel phases
+    (row mod 8, column mod 8); its spectrum is exactly metrics.lattice_share's bins. Taken of the error, not of the
+    output, a photo's own periodic content costs nothing; a checkerboard or a hatch stamped by the decoder does.
+    """
+    luma = tf.constant([0.2989, 0.5870, 0.1140], tf.float32)
+    d = tf.tensordot(fake - real, luma, [[3], [0]])  # [N, H, W]
+    n, h, w = tf.shape(d)[0], tf.shape(d)[1], tf.shape(d)[2]
+    k = LATTICE_PERIOD
+    phases = tf.reduce_mean(tf.reshape(d[:, : h // k * k, : w // k * k], [n, h // k, k, w // k, k]), axis=[1, 3])
+    periodic = phases - tf.reduce_mean(phases, axis=[1, 2], keepdims=True)  # the DC (a flat offset) is no lattice
+    return tf.sqrt(tf.reduce_mean(tf.square(periodic), axis=[1, 2]) + 1e-12)
 
 
 def _per_example_mean(x):
@@ -132,6 +154,10 @@ class Pix2Pix(keras.Model):
             g_gan = self._avg(_g_adversarial(r.loss, d_fake))
             l1 = self._l1(real, fake)
             g_loss = self.gan_weight * g_gan + self.l1_weight * l1
+            lattice = tf.constant(0.0)
+            if r.lattice > 0:
+                lattice = self._avg(lattice_error(real, fake))
+                g_loss += r.lattice * lattice
             fm = tf.constant(0.0)
             if r.feature_matching > 0:
                 fm = tf.add_n(
@@ -150,6 +176,8 @@ class Pix2Pix(keras.Model):
             out["fm"] = fm
         if r.r1 > 0:
             out["r1"] = r1
+        if r.lattice > 0:
+            out["lattice"] = lattice
         return out
 
     def _l1(self, real, fake):

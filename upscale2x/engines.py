@@ -121,25 +121,29 @@ def choose_engine(folder: str | Path, card, requested: str = "auto", noisy: bool
     ``litert`` asked for explicitly must work (ModelError otherwise, naming the file); ``auto`` takes LiteRT when
     the bundle has a sound export and no dropout noise is wanted (LiteRT graphs run without dropout), else Keras.
     """
+    engine, note, _ = select_engine(folder, card, requested, noisy)
+    return engine, note
+
+
+def select_engine(
+    folder: str | Path, card, requested: str = "auto", noisy: bool = False
+) -> tuple[str, str | None, LiteRTCell | None]:
+    """:func:`choose_engine` plus the loaded :class:`LiteRTCell` when it picks LiteRT: the check that the export
+    is sound is its loading, so the stage that runs it takes this one instead of loading it again."""
     if requested not in ENGINES:
         raise ModelError(f"--engine must be one of {', '.join(ENGINES)}, got {requested!r}")
     if requested == "keras":
-        return "keras", None
+        return "keras", None, None
     if noisy:
         if requested == LITERT:
             raise ModelError(f"{folder}: a noise seed needs dropout, which the LiteRT export does not run; use Keras")
-        return "keras", None
+        return "keras", None, None
     if requested == "auto" and litert_record(card) is None:
-        return "keras", None
+        return "keras", None, None
     try:
-        check_litert(folder, card)
+        cell = LiteRTCell(folder, card)
     except ModelError as e:
         if requested == LITERT:
             raise
-        return "keras", f"{e}; using Keras"
-    return LITERT, None
-
-
-def check_litert(folder: str | Path, card) -> None:
-    """Raise :class:`ModelError` unless ``folder``'s LiteRT export is present, matches its card and loads."""
-    LiteRTCell(folder, card, threads=1)
+        return "keras", f"{e}; using Keras", None
+    return LITERT, None, cell

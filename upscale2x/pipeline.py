@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,7 @@ class Stage:
     tiles: bool = True  # False: run the whole (padded) image at once, for comparison
     noise_seed: int | None = None  # dropout noise seed (a variant); None = the deterministic output
     engine: str = "keras"  # "keras", or "litert": the bundle's model.tflite, and no TensorFlow (engines.py)
+    runner: Any = field(default=None, repr=False)  # litert: an already loaded engines.LiteRTCell (else loaded here)
     _fns: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -56,7 +58,7 @@ class Stage:
                 raise RenderError(f"{self.bundle.path}: LiteRT runs without dropout, so it cannot take a noise seed")
             if not self.tiles:
                 raise RenderError("--no-tiles runs on Keras only (the LiteRT export takes whole cells)")
-            self.runner = LiteRTCell(self.bundle.path, self.bundle.card)
+            self.runner = self.runner or LiteRTCell(self.bundle.path, self.bundle.card)
             self.runner.set_batch(self.batch)  # static shapes at this batch: every call fills it
             return
         if self.engine != "keras":
@@ -180,18 +182,18 @@ class Stage:
 
 
 def open_stage(folder, engine: str = "auto", noise_seed: int | None = None, **kw) -> tuple[Stage, str | None]:
-    """A :class:`Stage` of the bundle in ``folder`` on the engine ``engine`` asks for (engines.choose_engine).
+    """A :class:`Stage` of the bundle in ``folder`` on the engine ``engine`` asks for (engines.select_engine).
 
     Returns ``(stage, note)``; ``note`` says why ``auto`` fell back to Keras (a broken LiteRT export), else None.
     A LiteRT stage never loads the Keras weights, so TensorFlow stays unimported.
     """
     from .bundle import load_bundle, read_card
-    from .engines import choose_engine
+    from .engines import select_engine
 
     card = read_card(folder)
-    chosen, note = choose_engine(folder, card, engine, noisy=noise_seed is not None)
+    chosen, note, cell = select_engine(folder, card, engine, noisy=noise_seed is not None)
     bundle = Bundle(None, card, folder) if chosen == "litert" else load_bundle(folder)
-    return Stage(bundle, noise_seed=noise_seed, engine=chosen, **kw), note
+    return Stage(bundle, noise_seed=noise_seed, engine=chosen, runner=cell, **kw), note
 
 
 @dataclass(frozen=True)

@@ -222,41 +222,36 @@ class Series:
         return result
 
     def _render_to_size(self, image: np.ndarray, size: tuple[int, int], path: Path, progress) -> None:
-        """Upscale ``image`` with as many 8x stages as ``size`` needs, cover-crop to it exactly, stream to ``path``.
+        """Render ``image`` to exactly ``size`` = (w, h) and stream it to ``path``: cover-cropped (``fit = crop``)
+        or whole on white margins (``fit = pad``).
 
         The same planner as `upscale2x render --scale` (pipeline.ChainPlan): every stage streams, and the leftover
         downscale happens band by band, so the print is never held whole, as PNG or TIFF.
         """
         w, h = size
         p = self.spec.print
-        if p.fit == "pad":  # the whole candidate, centred on white margins: render at the contained size
-            f = min(w / image.shape[1], h / image.shape[0])
-            inner = (max(1, round(image.shape[0] * f)), max(1, round(image.shape[1] * f)))
-            with ImageWriter(path, h, w, 3, bits=p.bits, fmt=p.format, dpi=(p.dpi, p.dpi)) as writer:
-                pad = PadSink(writer.write, *inner, h, w)
-                self._upscale_to(image, inner, pad, progress)
-            return
-        f = max(w / image.shape[1], h / image.shape[0])  # cover: the print is filled, the excess cropped
-        stages = upscaler_stages(f)
-        up = self.stage(self.spec.upscaler, None) if stages else None
-        if up is not None and up.scale != UPSCALER:
-            raise SeriesError(f"upscaler {self.spec.upscaler!r} is a x{up.scale} model; it must be an 8x (sr8x) model")
         with ImageWriter(path, h, w, 3, bits=p.bits, fmt=p.format, dpi=(p.dpi, p.dpi)) as writer:
-            if up is not None:
-                Chain([up] * stages).run_to(image, h, w, writer.write, progress)
-            else:  # the candidate is already big enough: an area downscale and a crop
-                cover = (max(h, math.ceil(image.shape[0] * f - 1e-6)), max(w, math.ceil(image.shape[1] * f - 1e-6)))
-                crop = CropSink(writer.write, (cover[0] - h) // 2, (cover[1] - w) // 2, h, w)
-                AreaSink(crop, *image.shape[:2], *cover)(image)
+            if p.fit == "pad":  # the whole candidate, centred on white margins: rendered at the contained size
+                f = min(w / image.shape[1], h / image.shape[0])
+                inner = (max(1, round(image.shape[0] * f)), max(1, round(image.shape[1] * f)))
+                self._cover(image, inner, PadSink(writer.write, *inner, h, w), progress)
+            else:
+                self._cover(image, (h, w), writer.write, progress)
 
-    def _upscale_to(self, image: np.ndarray, size: tuple[int, int], sink, progress) -> None:
-        """Stream ``image`` upscaled (or shrunk) to exactly ``size`` = (h, w) of the same aspect into ``sink``."""
+    def _cover(self, image: np.ndarray, size: tuple[int, int], sink, progress) -> None:
+        """Stream ``image`` scaled to cover ``size`` = (h, w) and centre-cropped to it exactly into ``sink``: as many
+        8x upscaler stages as that needs, or none (an area downscale) when the candidate is already big enough."""
         h, w = size
-        stages = upscaler_stages(max(h / image.shape[0], w / image.shape[1]))
+        f = max(w / image.shape[1], h / image.shape[0])
+        stages = upscaler_stages(f)
         if stages:
             up = self.stage(self.spec.upscaler, None)
             if up.scale != UPSCALER:
-                raise SeriesError(f"upscaler {self.spec.upscaler!r} is a x{up.scale} model; it must be an 8x model")
+                raise SeriesError(
+                    f"upscaler {self.spec.upscaler!r} is a x{up.scale} model; it must be an 8x (sr8x) model"
+                )
             Chain([up] * stages).run_to(image, h, w, sink, progress)
         else:
-            AreaSink(CropSink(sink, 0, 0, h, w), *image.shape[:2], max(h, 1), max(w, 1))(image)
+            cover = (max(h, math.ceil(image.shape[0] * f - 1e-6)), max(w, math.ceil(image.shape[1] * f - 1e-6)))
+            crop = CropSink(sink, (cover[0] - h) // 2, (cover[1] - w) // 2, h, w)
+            AreaSink(crop, *image.shape[:2], *cover)(image)

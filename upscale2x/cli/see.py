@@ -37,11 +37,11 @@ def see(
 
     if (camera is None) == (video is None):
         raise RenderError("give --camera N or --video IN (one of them)")
+    if camera is not None:
+        return _live(model, camera, engine, smooth, size, fit, mirror, save_dir)
     loop = SeeLoop(model, engine, smooth)
     if loop.note:
         warn(loop.note)
-    if camera is not None:
-        return _live(model, camera, engine, smooth, size, fit, mirror, save_dir)
     if output is None:
         raise RenderError("--video needs -o OUTPUT")
     with progress_bar(quiet, "frames") as update:
@@ -70,9 +70,11 @@ def _live(model, camera, engine, smooth, size, fit, mirror, save_dir) -> None:
         raise RenderError(f"--save-dir {save_dir}: no such folder")
     first = resolve_bundle(model)
     others = [models_dir() / n for n, c in list_bundles() if c.task == "see" and (models_dir() / n) != first]
+    view = LiveView([first, *others], lambda f: SeeLoop(f, engine, smooth), size, fit, mirror)  # model errors first
+    if view.loop.note:
+        warn(view.loop.note)
     source = Camera(camera)
     try:
-        view = LiveView([first, *others], lambda f: SeeLoop(f, engine, smooth), size, fit, mirror)
         run_window(view, source, save_dir, on_save=lambda p: err.print(f"saved {plain(p)}"))
     finally:
         source.close()

@@ -283,6 +283,27 @@ def test_gan_weight_zero_trains_the_generator_on_l1_alone(tmp_path, images, gan_
     assert (losses["d"] == 0 and losses["g_gan"] == 0) == (gan_weight == 0)
 
 
+def test_the_lattice_penalty_also_trains_an_l1_only_run(tmp_path, images):
+    """--lattice with --gan-weight 0 (the L1-only step) was silently ignored: same weights, no lattice loss."""
+    from upscale2x._tf import tf
+    from upscale2x.train.fit import _build
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((2, 32, 32, 3)), tf.float32)
+    y = tf.constant(rng.random((2, 256, 256, 3)), tf.float32)
+    moved = {}
+    for lattice in (0.0, 5000.0):
+        tf.keras.utils.set_random_seed(0)
+        model = _build(_cfg(images, tmp_path / f"l{lattice}", "sr8x", gan_weight=0.0, lattice=lattice), 2)
+        g0 = model.generator.get_weights()
+        losses = {k: float(v) for k, v in model.train_step((x, y)).items()}
+        moved[lattice] = [b - a for a, b in zip(g0, model.generator.get_weights(), strict=True)]
+        assert ("lattice" in losses) == (lattice > 0)
+    assert losses["lattice"] > 0 and np.isfinite(losses["lattice"])
+    # Same initial weights (seeded), different step: the penalty's gradient reached the generator.
+    assert max(float(np.max(np.abs(a - b))) for a, b in zip(moved[0.0], moved[5000.0], strict=True)) > 1e-6
+
+
 def test_gan_weight_can_change_on_resume_and_is_recorded(tmp_path, images):
     from upscale2x.train.fit import train
 

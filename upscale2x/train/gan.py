@@ -185,13 +185,23 @@ class Pix2Pix(keras.Model):
         return self._avg(_per_example_mean(tf.abs(real - fake)))
 
     def _l1_step(self, gen_in, real):
-        """Generator-only step on the L1 term; the discriminator is left as it is (its losses report 0).
+        """Generator-only step on the L1 term (and the lattice penalty); the discriminator is left as it is.
 
-        The term is not multiplied by ``l1_weight``: with a single term Adam's steps do not depend on its scale.
+        The loss is ``l1 + (lattice / l1_weight) * lattice_error``: Adam's steps do not depend on the loss's scale,
+        so this trains exactly as ``l1_weight * l1 + lattice * lattice_error`` would, the GAN step's weighting.
         """
+        r = self.recipe
         with tf.GradientTape() as g_tape:
-            l1 = self._l1(real, self.fake(gen_in, training=True))
+            fake = self.fake(gen_in, training=True)
+            l1 = self._l1(real, fake)
+            loss = l1
+            if r.lattice > 0:
+                lattice = self._avg(lattice_error(real, fake))
+                loss += (r.lattice / self.l1_weight) * lattice
         g_vars = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(l1, g_vars), g_vars, strict=True))
+        self.g_optimizer.apply_gradients(zip(g_tape.gradient(loss, g_vars), g_vars, strict=True))
         zero = tf.zeros_like(l1)
-        return {"g_gan": zero, "l1": l1, "d": zero}
+        out = {"g_gan": zero, "l1": l1, "d": zero}
+        if r.lattice > 0:
+            out["lattice"] = lattice
+        return out

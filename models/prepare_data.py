@@ -3,10 +3,11 @@
     python models/prepare_data.py WALLPAPER_ROOT OUT
 
 WALLPAPER_ROOT is a folder where the Debian packages plasma-workspace-wallpapers, mate-backgrounds,
-gnome-backgrounds and ukui-wallpapers were unpacked (`apt-get download NAME && dpkg -x NAME*.deb ROOT`).
-OUT gets four folders:
-  sr8x/      the flower photos + the 22 photo wallpapers at native resolution (2560x1600 and so on), for
-             `train --scale-range` (held out: Path and ColorfulCups, kept for benchmarks/quality.py)
+gnome-backgrounds, ukui-wallpapers, lomiri-wallpapers-16.04, lomiri-wallpapers-20.04 and palapeli-data were
+unpacked (`apt-get download NAME && dpkg -x NAME*.deb ROOT`). OUT gets four folders:
+  sr8x/      the flower photos + the 42 photographs among the wallpapers and puzzles at native resolution
+             (2560x1600 up to 6028x3391), for `train --scale-range` (held out: Path and ColorfulCups, kept for
+             benchmarks/quality.py)
   heldout/   Path and ColorfulCups as PNG
   flowers/   the flower photos (Learning to See, `see-flowers`)
   abstracts/ 1024x1024 tiles of the gnome and ukui abstract renders (`see-abstracts`)
@@ -51,6 +52,33 @@ MATE_NATURE = [
     "Wood",
     "YellowFlower",
 ]
+# The photographs of the Ubuntu Touch 16.04 and 20.04 wallpapers (CC-BY-4.0 / CC-BY-SA-3.0 / CC-BY-SA-4.0 / CC0-1.0
+# per file, see /usr/share/doc/lomiri-wallpapers-*/copyright; the others are renders) and the KDE Palapeli puzzle photos
+# (GPL-2+).
+LOMIRI_PHOTOS = [
+    "Bridge_by_Sander_Klootwijk",
+    "Dragonfly_by_Bolly",
+    "Kleiber_by_Lukas_Baubkus",
+    "Picture_0B_by_freespace",
+    "Picture_1A_by_freespace",
+    "Wine_by_Jakkub_Mede",
+    "aitzgorri_by_Aitzol_Berasategi",
+    "analogpattern_by_Peter_Nerlich",
+    "free_by_Peter_Nerlich",
+    "friends_by_Aitzol_Berasategi",
+    "greentock_by_Peter_Nerlich",
+    "life_by_Aitzol_Berasategi",
+    "picosdeeuropa_by_Aitzol_Berasategi",
+    "seeding_by_Clements_Engelhardt",
+    "sunset_by_Aitzol_Berasategi",
+]
+PUZZLE_PHOTOS = [
+    "castle-maintenon",
+    "cincinnati-bridge",
+    "citrus-fruits",
+    "european-honey-bee",
+    "panther-chameleon-female",
+]
 
 
 def tiles(path: Path, out: Path, size: int, prefix: str) -> int:
@@ -84,6 +112,10 @@ def main(root: Path, out: Path) -> None:
         Image.open(wall / name / "contents/images/2560x1600.jpg").convert("RGB").save(held / f"{name}.png")
     for name in MATE_NATURE:
         shutil.copyfile(root / f"usr/share/backgrounds/mate/nature/{name}.jpg", sr / f"{name}.jpg")
+    for name in LOMIRI_PHOTOS:
+        shutil.copyfile(root / f"usr/share/backgrounds/{name}.jpg", sr / f"{name}.jpg")
+    for name in PUZZLE_PHOTOS:
+        shutil.copyfile(root / f"usr/share/palapeli/collection/{name}.jpg", sr / f"{name}.jpg")
     for p in sorted((root / "usr/share/backgrounds/gnome").glob("*.webp")):
         print(p.stem, tiles(p, abstracts, 1024, p.stem))
     for name in [

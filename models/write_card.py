@@ -120,7 +120,9 @@ def _generator(card: dict) -> str:
     how = {"resize": "nearest x2 + 3x3 conv decoder", "bilinear": "bilinear x2 + 3x3 conv decoder"}.get(
         up, "pix2pix's transposed-conv decoder"
     )
-    return f"{name}, upsample `{up}` ({how})"
+    blocks = card.get("res_blocks", 0)
+    extra = f", {blocks} residual blocks at 1/8 of the cell (`--res-blocks {blocks}`)" if blocks else ""
+    return f"{name}, upsample `{up}` ({how}){extra}"
 
 
 def _export_lines(card: dict) -> list[str]:

@@ -73,6 +73,9 @@ def test_corrupt_and_mismatched_cards(tmp_path, tiny_bundles):
     (b / "card.json").write_text(json.dumps({"task": "sr8x", "base_width": 2, "parameters": 12345}))
     with pytest.raises(ModelError, match="card says 12,345 parameters, weights have"):
         load_bundle(b)
+    (b / "card.json").write_text(json.dumps({"task": "sr8x", "base_width": 2, "res_blocks": -2}))
+    with pytest.raises(ModelError, match="res_blocks must be 0-64, got -2"):
+        read_card(b)
 
 
 def test_resolve_by_name_in_models_dir(tmp_path, monkeypatch):

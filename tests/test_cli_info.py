@@ -24,6 +24,12 @@ def test_info_preset_prints_parameter_count():
     assert "parameters: 54,425,859" in r.output
     r = runner.invoke(app, ["info", "--preset", "small", "--upsample", "resize"])
     assert "parameters: 4,768,299" in r.output and "upsample resize" in r.output
+    r = runner.invoke(
+        app, ["info", "--preset", "hires", "--in-channels", "3", "--upsample", "resize", "--res-blocks", "8"]
+    )
+    assert "parameters: 3,044,259" in r.output and "8 residual blocks" in r.output
+    r = runner.invoke(app, ["info", "--preset", "hires", "--res-blocks", "65"])
+    assert r.exit_code == 2 and "--res-blocks" in r.output
     r = runner.invoke(app, ["info", "--preset", "small", "--upsample", "bicubic"])
     assert r.exit_code == 1 and "--upsample: expected one of transpose, resize, bilinear, got 'bicubic'" in r.output
 

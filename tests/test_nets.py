@@ -30,6 +30,30 @@ def test_resize_variant_parameter_counts(preset, in_ch, expected):
         assert unet_generator(preset, in_channels=in_ch, out_channels=3, upsample=up).count_params() == expected
 
 
+@pytest.mark.parametrize(("blocks", "expected"), [(0, 2_453_411), (1, 2_527_267), (8, 3_044_259)])
+def test_residual_block_parameter_counts(blocks, expected):
+    # Each block at 1/8 of the cell (hires: 64 filters) is two 3x3 convolutions with biases: 2 x (64*64*9 + 64).
+    assert unet_generator("hires", out_channels=3, upsample="resize", res_blocks=blocks).count_params() == expected
+
+
+def test_residual_blocks_start_as_the_identity_and_sit_at_the_input_scale():
+    """Grown from a trained network (same weights elsewhere), the blocks change nothing until they are trained."""
+    from upscale2x._tf import keras
+
+    keras.utils.set_random_seed(0)
+    plain = unet_generator(base_width=2, max_width=8, upsample="resize")
+    grown = unet_generator(base_width=2, max_width=8, upsample="resize", res_blocks=2)
+    for layer in plain.layers:
+        grown.get_layer(layer.name).set_weights(layer.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(grown(x)), np.asarray(plain(x)), atol=1e-6)
+    assert grown.get_layer("res1_conv1").output.shape[1:] == (None, None, 8)  # encoder step 3's width
+    feature = keras.Model(grown.input, grown.get_layer("res2_add").output)
+    assert feature(x).shape == (1, 32, 32, 8)  # 1/8 of the cell: an sr8x cell's input pixels
+    with pytest.raises(ValueError, match="res_blocks must be 0-64, got -1"):
+        unet_generator("hires", res_blocks=-1)
+
+
 def test_resize_upsampling_maps_a_flat_input_to_a_flat_output():
     """A transposed 4x4 stride-2 conv stamps a period-2 checkerboard on a flat field by construction; resize-conv
     (the decoder step of upsample="resize") cannot, whatever its weights."""

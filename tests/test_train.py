@@ -231,10 +231,41 @@ def test_init_from_a_bundle_starts_from_its_weights(tmp_path, images, tiny_bundl
     source = load_bundle(tiny_bundles["sr8x"]).model
     for a, b in zip(model.generator.get_weights(), source.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    with pytest.raises(TrainError, match=r"a see model of width 2/8 \(transpose\) cannot start a sr8x model"):
+    with pytest.raises(TrainError, match=r"a see model of width 2/8 \(transpose, 0 residual blocks\) cannot start"):
         _build(_cfg(images, tmp_path / "x", "sr8x", init_from=str(tiny_bundles["see"])), 2)
-    with pytest.raises(TrainError, match=r"width 2/8 \(transpose\) cannot start a sr8x model of width 2/8 \(resize\)"):
+    with pytest.raises(TrainError, match=r"cannot start a sr8x model of width 2/8 \(resize, 0 residual blocks\)"):
         _build(_cfg(images, tmp_path / "y", "sr8x", upsample="resize", init_from=str(tiny_bundles["sr8x"])), 2)
+
+
+def test_init_from_grows_residual_blocks_and_never_drops_them(tmp_path, images):
+    """A bundle without residual blocks starts one with them (the blocks start as the identity), not the reverse."""
+    from upscale2x._tf import keras
+    from upscale2x.bundle import Bundle, Card, load_bundle, save_bundle
+    from upscale2x.nets import unet_generator
+    from upscale2x.train.fit import _build
+
+    keras.utils.set_random_seed(1)
+    g = unet_generator(base_width=2, max_width=8, upsample="resize", zero_output=False)
+    src = save_bundle(Bundle(g, Card(task="sr8x", base_width=2, max_width=8, upsample="resize")), tmp_path / "src")
+    cfg = _cfg(images, tmp_path / "ft", "sr8x", upsample="resize", res_blocks=2, init_from=str(src))
+    grown = _build(cfg, 2).generator
+    for layer in g.layers:
+        for a, b in zip(layer.get_weights(), grown.get_layer(layer.name).get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(grown(x)), np.asarray(g(x)), atol=1e-6)
+    bigger = save_bundle(
+        Bundle(grown, Card(task="sr8x", base_width=2, max_width=8, upsample="resize", res_blocks=2)), tmp_path / "grown"
+    )
+    assert load_bundle(bigger).card.res_blocks == 2
+    with pytest.raises(
+        TrainError,
+        match=r"\(resize, 2 residual blocks\) cannot start a sr8x model of width 2/8 "
+        r"\(resize, 1 residual blocks\)",
+    ):
+        _build(_cfg(images, tmp_path / "y", "sr8x", upsample="resize", res_blocks=1, init_from=str(bigger)), 2)
+    with pytest.raises(TrainError, match="res blocks must be 0-64, got 65"):
+        _cfg(images, tmp_path / "z", "sr8x", res_blocks=65)
 
 
 def test_a_nearest_resize_bundle_can_start_a_bilinear_one(tmp_path, images):
@@ -425,6 +456,9 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
         (["--gan-loss", "wgan"], "gan loss must be one of bce, lsgan, hinge, got 'wgan'"),
         (["--feature-matching", "-1"], "feature matching weight must be >= 0, got -1.0"),
         (["--r1", "-0.5"], "r1 must be >= 0, got -0.5"),
+        (["--lattice", "-1"], "lattice weight must be >= 0, got -1.0"),
+        (["--res-blocks", "-1"], "res blocks must be 0-64, got -1"),
+        (["--res-blocks", "100"], "res blocks must be 0-64, got 100"),
         (["--d-lr", "2"], "discriminator learning rate must be in (0, 1), got 2.0"),
         (["--scale-range", "0.5"], "--scale-range: expected LO,HI such as 0.25,1, got '0.5'"),
         (["--scale-range", "1,2"], "scale range must be LO,HI with 0 < LO <= HI <= 1"),

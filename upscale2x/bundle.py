@@ -16,7 +16,7 @@ from typing import Any
 from .atomic import private_folder, publish
 from .errors import ModelError
 from .fieldcheck import build
-from .nets import UPSAMPLERS
+from .nets import MAX_RES_BLOCKS, UPSAMPLERS
 from .tasks import TASKS, TaskSpec
 
 CARD = "card.json"
@@ -34,6 +34,7 @@ class Card:
     preset: str | None = None  # small / medium / large, or None for a custom width
     max_width: int = 512  # filter cap of the generator (512 in the paper)
     upsample: str = "transpose"  # decoder upsampling (nets.UPSAMPLERS): pix2pix's transposed conv, or resize
+    res_blocks: int = 0  # residual blocks at 1/8 of the cell (nets.unet_generator; 0 = pix2pix's U-Net)
     parameters: int = 0  # generator parameter count (checked on load)
     name: str = ""  # short name shown by `upscale2x models`
     description: str = ""  # one line for humans
@@ -49,6 +50,8 @@ class Card:
             raise ValueError(f"base_width must be >= 1, got {self.base_width}")
         if self.upsample not in UPSAMPLERS:
             raise ValueError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {self.upsample!r}")
+        if not 0 <= self.res_blocks <= MAX_RES_BLOCKS:
+            raise ValueError(f"res_blocks must be 0-{MAX_RES_BLOCKS}, got {self.res_blocks}")
 
     @property
     def spec(self) -> TaskSpec:

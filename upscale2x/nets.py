@@ -16,6 +16,12 @@ The decoder upsamples in one of three ways (``UPSAMPLERS``):
   8x upscaler's output keeps a faint period-8 pattern aligned with its input's pixel grid.
 - ``bilinear``: the same with a bilinear x2 resize, whose output varies smoothly inside each block. (Keras's
   bilinear resize needs static spatial shapes inside a tf.function: untiled renders trace per image size.)
+
+``res_blocks`` (not in pix2pix; 0 = the paper's network) adds depth where an 8x upscaler's information is: after
+encoder step 3, at 1/8 of the cell (the sr8x input's own pixels), blocks of two 3x3 convolutions with a ReLU
+between and the input added back, EDSR's residual block (Lim et al., 2017) without BatchNorm. Their output feeds
+both the deeper encoder and the skip. Each block's second convolution starts at zero, so a network with blocks
+added computes exactly what it computed without them: ``train --init-from`` can grow a trained bundle.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ N_DOWN = 8  # encoder steps; a 256x256 input reaches 1x1 at the bottleneck
 MAX_FILTERS = 512
 # Decoder upsampling: pix2pix's transposed conv; nearest x2 + 3x3 conv; bilinear x2 + 3x3 conv.
 UPSAMPLERS = ("transpose", "resize", "bilinear")
+RES_BLOCK_STEP = 3  # residual blocks follow encoder step 3: 1/8 of the cell, the 8x upscaler's input scale
+MAX_RES_BLOCKS = 64
+RES_BLOCK_PREFIX = "res"  # layer names of the residual blocks: res1_conv1, res1_act, res1_conv2, res1_add, ...
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,17 @@ def _upsample_conv(x, filters: int, upsample: str, name: str, **conv_args):
     return layers.Conv2D(filters, 3, padding="same", name=name, **conv_args)(x)
 
 
+def _res_block(x, filters: int, name: str):
+    """EDSR's residual block: x + conv(relu(conv(x))), the second conv zero at the start (the block is the identity)."""
+    from ._tf import keras
+
+    layers = keras.layers
+    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(x)
+    y = layers.ReLU(name=f"{name}_act")(y)
+    y = layers.Conv2D(filters, 3, padding="same", kernel_initializer="zeros", name=f"{name}_conv2")(y)
+    return layers.Add(name=f"{name}_add")([x, y])
+
+
 def _up(x, filters: int, dropout: bool, upsample: str, name: str):
     from ._tf import keras
 
@@ -137,6 +157,7 @@ def unet_generator(
     zero_output: bool = False,
     upsample: str = "transpose",
     dropout: bool = True,
+    res_blocks: int = 0,
 ):
     """Build the pix2pix U-Net generator.
 
@@ -146,8 +167,9 @@ def unet_generator(
         starts the last layer at zero, so a residual generator starts as the identity on its input. ``upsample``
         is one of ``UPSAMPLERS``. ``dropout`` keeps pix2pix's 50 % dropout in the first three decoder steps (its
         noise source; a regression model such as a faithful upscaler trains better without it, and the layer
-        count and parameters are the same either way). Raises ``ValueError`` for an unknown preset or upsampler,
-        or bad channel counts.
+        count and parameters are the same either way). ``res_blocks`` residual blocks at 1/8 of the cell (see the
+        module's docstring). Raises ``ValueError`` for an unknown preset or upsampler, bad channel counts or a
+        block count outside 0-64.
     """
     from ._tf import keras
 
@@ -157,17 +179,26 @@ def unet_generator(
         raise ValueError(f"channel counts must be >= 1, got {in_channels}, {out_channels}")
     if upsample not in UPSAMPLERS:
         raise ValueError(f"unknown upsampling {upsample!r}; expected one of {', '.join(UPSAMPLERS)}")
+    if not 0 <= res_blocks <= MAX_RES_BLOCKS:
+        raise ValueError(f"res_blocks must be 0-{MAX_RES_BLOCKS}, got {res_blocks}")
     inp = keras.Input(shape=(None, None, in_channels), name="input")
     x, skips = inp, []
     for i, f in enumerate(encoder_widths(w, max_width)):
         x = _down(x, f, batchnorm=i > 0, name=f"down{i + 1}")
+        if i + 1 == RES_BLOCK_STEP:
+            for k in range(res_blocks):
+                x = _res_block(x, f, f"{RES_BLOCK_PREFIX}{k + 1}")
         skips.append(x)
     for i, (f, skip) in enumerate(zip(decoder_widths(w, max_width), reversed(skips[:-1]), strict=True)):
         x = _up(x, f, dropout=dropout and i < 3, upsample=upsample, name=f"up{i + 1}")
         x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
     init = "zeros" if zero_output else "glorot_uniform"
     out = _upsample_conv(x, out_channels, upsample, "output", activation="tanh", kernel_initializer=init)
-    name = (preset or f"w{w}") + ("" if upsample == "transpose" else f"_{upsample}")
+    name = (
+        (preset or f"w{w}")
+        + ("" if upsample == "transpose" else f"_{upsample}")
+        + (f"_rb{res_blocks}" if res_blocks else "")
+    )
     return keras.Model(inp, out, name=f"unet_{name}_{in_channels}to{out_channels}")
 
 

@@ -27,6 +27,9 @@ def info(
     upsample: Annotated[
         str, typer.Option(help=f"Decoder upsampling (with --preset): {', '.join(UPSAMPLERS)}.")
     ] = "transpose",
+    res_blocks: Annotated[
+        int, typer.Option(min=0, max=64, help="Residual blocks at 1/8 of the cell (with --preset).")
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the bundle's card alone, as JSON (for jq).")] = False,
 ) -> None:
     """Print a bundle's card, parameter count and file size, or a preset's architecture."""
@@ -40,10 +43,13 @@ def info(
             raise fail(f"--upsample: expected one of {', '.join(UPSAMPLERS)}, got {upsample!r}")
         from ..nets import unet_generator
 
-        net = unet_generator(preset, in_channels=in_channels, out_channels=out_channels, upsample=upsample)
+        net = unet_generator(
+            preset, in_channels=in_channels, out_channels=out_channels, upsample=upsample, res_blocks=res_blocks
+        )
         net.summary(print_fn=lambda line, *a, **k: out.print(line, markup=False, soft_wrap=True), line_length=100)
         p = PRESETS[preset]
-        out.print(f"preset: {preset} (base width {p.base_width}, cap {p.max_width}, upsample {upsample})")
+        blocks = f", {res_blocks} residual blocks" if res_blocks else ""
+        out.print(f"preset: {preset} (base width {p.base_width}, cap {p.max_width}, upsample {upsample}{blocks})")
         out.print(f"parameters: {net.count_params():,}")
         return
     folder = resolve_bundle(model)

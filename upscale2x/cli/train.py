@@ -35,6 +35,10 @@ def train(
             help=f"Decoder upsampling: {', '.join(UPSAMPLERS)} (resize/bilinear x2 + 3x3 conv: no checkerboard)."
         ),
     ] = D["upsample"],
+    res_blocks: Annotated[
+        int,
+        typer.Option(help="Residual blocks at 1/8 of the cell (the sr8x input's scale; 0 = pix2pix's U-Net)."),
+    ] = D["res_blocks"],
     dropout: Annotated[
         bool, typer.Option(help="pix2pix's decoder dropout (its noise source); --no-dropout for faithful models.")
     ] = D["dropout"],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import TrainError
 from ..fieldcheck import build
-from ..nets import PRESETS, UPSAMPLERS
+from ..nets import MAX_RES_BLOCKS, PRESETS, UPSAMPLERS
 from ..tasks import TASKS
 
 STRATEGIES = ("none", "mirrored", "multiworker")
@@ -21,6 +21,7 @@ FIXED_ON_RESUME = (
     "width",
     "cap",
     "upsample",
+    "res_blocks",
     "dropout",
     "ndf",
     "spectral_norm",
@@ -43,6 +44,7 @@ class TrainConfig:
     base_width: int | None = None  # custom generator base width (instead of a preset)
     max_width: int = 512  # generator filter cap of a custom base width (a preset brings its own)
     upsample: str = "transpose"  # decoder upsampling: transpose (pix2pix) or resize (nearest x2 + 3x3 conv)
+    res_blocks: int = 0  # residual blocks at 1/8 of the cell (nets.unet_generator; 0 = pix2pix's U-Net)
     dropout: bool = True  # pix2pix's dropout in the first three decoder steps (its noise source)
     epochs: int = 200  # passes over the training images
     batch: int = 4  # images per step per replica (global batch = batch x replicas)
@@ -91,6 +93,10 @@ class TrainConfig:
             (self.distribute in STRATEGIES, f"distribute must be one of {', '.join(STRATEGIES)}"),
             (self.checkpoint_steps >= 1, "checkpoint steps must be >= 1"),
             (self.upsample in UPSAMPLERS, f"upsample must be one of {', '.join(UPSAMPLERS)}, got {self.upsample!r}"),
+            (
+                0 <= self.res_blocks <= MAX_RES_BLOCKS,
+                f"res blocks must be 0-{MAX_RES_BLOCKS}, got {self.res_blocks}",
+            ),
             (self.base_width is None or self.base_width >= 1, f"base width must be >= 1, got {self.base_width}"),
             (self.max_width >= 1, f"max width must be >= 1, got {self.max_width}"),
             (

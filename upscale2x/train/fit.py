@@ -111,6 +111,7 @@ def _build(cfg: TrainConfig, global_batch: int):
         zero_output=spec.residual,
         upsample=cfg.upsample,
         dropout=cfg.dropout,
+        res_blocks=cfg.res_blocks,
     )
     if cfg.init_from:
         _init_generator(g, cfg)
@@ -128,24 +129,43 @@ def _build(cfg: TrainConfig, global_batch: int):
 
 
 def _init_generator(g, cfg: TrainConfig) -> None:
-    """Copy the weights of bundle ``cfg.init_from`` into ``g``; TrainError unless task and widths match."""
+    """Copy the weights of bundle ``cfg.init_from`` into ``g``, layer by layer; TrainError unless they fit.
+
+    Task and widths must match and every source layer must exist in ``g`` with the same weight shapes (nearest and
+    bilinear resize-conv decoders share theirs, so one can start the other). ``g`` may have more residual blocks
+    than the source: those start as the identity (nets.unet_generator), so the grown network computes what the
+    source computed.
+    """
     from ..bundle import load_bundle, resolve_bundle
     from ..errors import ModelError
+    from ..nets import RES_BLOCK_PREFIX
 
     try:
         source = load_bundle(resolve_bundle(cfg.init_from))
     except ModelError as e:
         raise TrainError(f"--init-from: {e}") from None
     c = source.card
-    weights = source.model.get_weights()
-    # nearest and bilinear resize-conv decoders share their weight shapes, so one can start the other
-    same_shapes = [w.shape for w in weights] == [tuple(w.shape) for w in g.get_weights()]
-    if (c.task, c.base_width, c.max_width) != (cfg.task, cfg.width, cfg.cap) or not same_shapes:
+    mine = {layer.name: layer for layer in g.layers if layer.weights}
+    theirs = {layer.name: layer for layer in source.model.layers if layer.weights}
+
+    def fits(name: str) -> bool:
+        a, b = mine.get(name), theirs[name]
+        return a is not None and [tuple(w.shape) for w in a.weights] == [tuple(w.shape) for w in b.weights]
+
+    grown = set(mine) - set(theirs)
+    if (
+        (c.task, c.base_width, c.max_width) != (cfg.task, cfg.width, cfg.cap)
+        or c.res_blocks > cfg.res_blocks
+        or not all(fits(name) for name in theirs)
+        or any(not name.startswith(RES_BLOCK_PREFIX) for name in grown)
+    ):
         raise TrainError(
-            f"--init-from {cfg.init_from}: a {c.task} model of width {c.base_width}/{c.max_width} ({c.upsample}) "
-            f"cannot start a {cfg.task} model of width {cfg.width}/{cfg.cap} ({cfg.upsample})"
+            f"--init-from {cfg.init_from}: a {c.task} model of width {c.base_width}/{c.max_width} ({c.upsample}, "
+            f"{c.res_blocks} residual blocks) cannot start a {cfg.task} model of width {cfg.width}/{cfg.cap} "
+            f"({cfg.upsample}, {cfg.res_blocks} residual blocks)"
         )
-    g.set_weights(weights)
+    for name, layer in theirs.items():
+        mine[name].set_weights(layer.get_weights())
 
 
 def _prepare_run(cfg: TrainConfig, resume: bool, export: bool) -> Path:
@@ -278,6 +298,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
         preset=cfg.preset,
         max_width=cfg.cap,
         upsample=cfg.upsample,
+        res_blocks=cfg.res_blocks,
         name=name,
         description=f"{cfg.task} model trained with upscale2x train on {Path(cfg.data).name}",
         training={

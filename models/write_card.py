@@ -19,6 +19,12 @@ SOURCES = {
   Kite, OneStandsOut, summer_1am; GPL-2+ per the package's Debian copyright file) and `mate-backgrounds`
   (nature: Aqua, Blinds, Dune, FreshFlower, Garden, GreenMeadow, LadyBird, RainDrops, Storm, TwoWings, Wood,
   YellowFlower; GPL-2+ per its Debian copyright file): every photograph among the wallpapers on hand.
+- From the second phase on, 20 more photos at native resolution (1024x681 to 6028x3391): the photographs among
+  Debian's `lomiri-wallpapers-16.04` and `lomiri-wallpapers-20.04` (Ubuntu Touch wallpapers: Bridge, Dragonfly,
+  Kleiber, Picture_0B, Picture_1A, Wine, aitzgorri, analogpattern, free, friends, greentock, life,
+  picosdeeuropa, seeding, sunset; CC-BY-4.0, CC-BY-SA-3.0, CC-BY-SA-4.0 or CC0-1.0 per file, authors named in
+  the packages' Debian copyright files) and the puzzle photos of `palapeli-data` (castle-maintenon,
+  cincinnati-bridge, citrus-fruits, european-honey-bee, panther-chameleon-female; GPL-2+): 514 images in all.
 - Held out entirely (never trained on): the wallpapers Path and ColorfulCups, and scikit-image's sample photos
   used by `benchmarks/quality.py` and `benchmarks/artifacts.py`.""",
     "see-flowers": """- 472 flower photos from the Oxford 102 Category Flower Dataset (70 of the 102 classes,
@@ -69,7 +75,8 @@ def _artifact_lines(a: dict) -> list[str]:
 def _recipe(p: dict) -> str:
     """The adversarial recipe of one phase, in words."""
     if p.get("gan_weight", 1.0) == 0:
-        return "L1 only (GAN weight 0, no discriminator)"
+        lattice = f" + lattice penalty {p['lattice']}" if p.get("lattice") else ""
+        return f"L1 only{lattice} (GAN weight 0, no discriminator)"
     parts = [f"GAN weight {p['gan_weight']} ({p.get('gan_loss', 'bce')})", f"L1 weight {p['l1_weight']}"]
     if p.get("feature_matching"):
         parts.append(f"feature matching {p['feature_matching']}")
@@ -98,8 +105,11 @@ def _training_lines(t: dict) -> list[str]:
         start = f"from the bundle of phase {i}, " if i else ""
         data = f", crops at {p['scale_range'][0]}-{p['scale_range'][1]} of native size" if p.get("scale_range") else ""
         dropout = "" if p.get("dropout", True) else ", no dropout"
+        blocks, before = p.get("res_blocks", 0), phases[i - 1].get("res_blocks", 0) if i else 0
+        start += f"grown to {blocks} residual blocks, " if blocks != before else ""
         lines.append(
-            f"  {i + 1}. {start}{p['epochs']} epochs, {p['steps']:,} steps, batch {p['batch']}, lr {p['lr']}, "
+            f"  {i + 1}. {start}{p['epochs']} epochs, {p['steps']:,} steps on {p['images']} images, batch {p['batch']}, "
+            f"lr {p['lr']}, "
             f"{_recipe(p)}{data}{dropout}, seed {p['seed']}: {p['train_seconds'] / 3600:.2f} h"
         )
     total = sum(p["train_seconds"] for p in phases)

@@ -316,6 +316,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "feature_matching": cfg.feature_matching,
             "r1": cfg.r1,
             "lattice": cfg.lattice,
+            "res_blocks": cfg.res_blocks,
             "spectral_norm": cfg.spectral_norm,
             "d_lr": cfg.disc_lr,
             "dropout": cfg.dropout,

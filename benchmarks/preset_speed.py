@@ -27,12 +27,10 @@ def multiply_adds(model, side: int = 256) -> int:
     outs = probe(np.zeros((1, side, side, model.input.shape[-1]), np.float32))
     total = 0
     for conv, out in zip(convs, outs, strict=True):
-        kh, kw, cin, cout = conv.kernel.shape
-        if isinstance(conv, keras.layers.Conv2DTranspose):  # each input pixel's taps, counted once
-            kh, kw, cin, cout = kh, kw, cout, cin
-            total += out.shape[1] * out.shape[2] // 4 * kh * kw * cin * cout
-        else:
-            total += out.shape[1] * out.shape[2] * kh * kw * cin * cout
+        taps = int(np.prod(conv.kernel.shape))  # kh * kw * in * out
+        pixels = out.shape[1] * out.shape[2]
+        # a stride-2 transposed conv applies its taps once per input pixel, a quarter of its output's
+        total += (pixels // 4 if isinstance(conv, keras.layers.Conv2DTranspose) else pixels) * taps
     return total
 
 

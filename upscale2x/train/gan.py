@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from .. import preprocess
 from .._tf import keras, tf
+from ..metrics import LATTICE_PERIOD  # the penalty sees the measure's grid: patterns of period 1, 2, 4 or 8 px
 from ..nets import DISC_FEATURES
 from .config import GAN_LOSSES
 
@@ -45,9 +46,6 @@ class GanRecipe:
             )
 
 
-LATTICE_PERIOD = 8  # the lattice the penalty sees: every pattern repeating every 1, 2, 4 or 8 px (metrics.py's bins)
-
-
 def lattice_error(real, fake):
     """Per example, the RMS of the 8-px-periodic part of the luma error ``fake - real`` (images in [-1, 1]).
 
@@ -55,8 +53,7 @@ def lattice_error(real, fake):
     (row mod 8, column mod 8); its spectrum is exactly metrics.lattice_share's bins. Taken of the error, not of the
     output, a photo's own periodic content costs nothing; a checkerboard or a hatch stamped by the decoder does.
     """
-    luma = tf.constant([0.2989, 0.5870, 0.1140], tf.float32)
-    d = tf.tensordot(fake - real, luma, [[3], [0]])  # [N, H, W]
+    d = preprocess.grayscale(fake - real)[..., 0]  # [N, H, W]: luma is linear, so this is the luma error
     n, h, w = tf.shape(d)[0], tf.shape(d)[1], tf.shape(d)[2]
     k = LATTICE_PERIOD
     phases = tf.reduce_mean(tf.reshape(d[:, : h // k * k, : w // k * k], [n, h // k, k, w // k, k]), axis=[1, 3])

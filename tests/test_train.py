@@ -530,3 +530,24 @@ def test_the_lattice_penalty_sees_stamped_grids_not_the_photo():
     assert float(lattice_error(tf.constant(periodic_photo), tf.constant(periodic_photo))[0]) < 1e-5
     with pytest.raises(TrainError, match="lattice weight must be >= 0"):
         TrainConfig(data="d", task="sr8x", out="o", lattice=-1.0)
+
+
+def test_a_lattice_free_run_starts_from_a_plain_bundle_and_records_it(tmp_path, images, tiny_bundles):
+    """`--lattice-free` adds a weightless last layer: a shipped bundle without it can start the run, the bundle and
+    card record it, and a resumed run cannot drop it."""
+    from upscale2x.bundle import load_bundle
+    from upscale2x.train.fit import _build, train
+
+    out = tmp_path / "lf"
+    extra = ("--lattice-free", "--init-from", str(tiny_bundles["sr8x"]), "--base-width", "2", "--max-width", "8")
+    r = runner.invoke(app, _cli_train(images, out, 1, 2, *extra))
+    assert r.exit_code == 0, r.output
+    b = load_bundle(out)
+    assert b.card.lattice_free and b.card.training["lattice_free"] is True
+    assert b.model.layers[-1].name == "lattice_free"
+    started = _build(_cfg(images, tmp_path / "x", "sr8x", lattice_free=True, init_from=str(tiny_bundles["sr8x"])), 2)
+    source = load_bundle(tiny_bundles["sr8x"]).model
+    for a, w in zip(started.generator.get_weights(), source.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, w)
+    with pytest.raises(TrainError, match=r"--resume cannot change lattice_free: True -> False"):
+        train(_cfg(images, out, "sr8x", epochs=2, val_fraction=0.2), resume=True)

@@ -35,6 +35,7 @@ class Card:
     max_width: int = 512  # filter cap of the generator (512 in the paper)
     upsample: str = "transpose"  # decoder upsampling (nets.UPSAMPLERS): pix2pix's transposed conv, or resize
     res_blocks: int = 0  # residual blocks at 1/8 of the cell (nets.unet_generator; 0 = pix2pix's U-Net)
+    lattice_free: bool = False  # the generator ends in layers.LatticeFree (no 8-px periodic part in its output)
     parameters: int = 0  # generator parameter count (checked on load)
     name: str = ""  # short name shown by `upscale2x models`
     description: str = ""  # one line for humans
@@ -152,6 +153,7 @@ def load_bundle(folder: str | Path) -> Bundle:
         raise ModelError(f"{folder}: no {WEIGHTS} beside the card")
     if not zipfile.is_zipfile(weights):
         raise ModelError(f"{weights}: not a Keras .keras archive (corrupt, truncated or foreign file)")
+    from . import layers  # noqa: F401 - registers the generator's own layers for safe-mode loading
     from ._tf import keras
 
     try:
@@ -174,6 +176,12 @@ def check_card(model, card: Card, where: Path) -> None:
         raise ModelError(
             f"{where}: card says task {card.task} ({s.in_channels}->{s.out_channels} channels), "
             f"weights are {in_ch}->{out_ch}"
+        )
+    has_layer = any(type(layer).__name__ == "LatticeFree" for layer in model.layers)
+    if has_layer != card.lattice_free:
+        raise ModelError(
+            f"{where}: card says lattice_free {str(card.lattice_free).lower()}, the weights "
+            f"{'end' if has_layer else 'do not end'} in a LatticeFree layer"
         )
     n = int(model.count_params())
     if card.parameters and n != card.parameters:

@@ -22,6 +22,10 @@ encoder step 3, at 1/8 of the cell (the sr8x input's own pixels), blocks of two 
 between and the input added back, EDSR's residual block (Lim et al., 2017) without BatchNorm. Their output feeds
 both the deeper encoder and the skip. Each block's second convolution starts at zero, so a network with blocks
 added computes exactly what it computed without them: ``train --init-from`` can grow a trained bundle.
+
+``lattice_free`` (not in pix2pix) ends the generator in ``layers.LatticeFree``, which removes the part of its
+output that repeats every 8 px over the cell: the period-2/4/8 grid a decoder or a GAN loss stamps. It has no
+weights, so a bundle without it can start one with it (``--init-from``), and the parameter count is unchanged.
 """
 
 from __future__ import annotations
@@ -158,6 +162,7 @@ def unet_generator(
     upsample: str = "transpose",
     dropout: bool = True,
     res_blocks: int = 0,
+    lattice_free: bool = False,
 ):
     """Build the pix2pix U-Net generator.
 
@@ -168,7 +173,8 @@ def unet_generator(
         is one of ``UPSAMPLERS``. ``dropout`` keeps pix2pix's 50 % dropout in the first three decoder steps (its
         noise source; a regression model such as a faithful upscaler trains better without it, and the layer
         count and parameters are the same either way). ``res_blocks`` residual blocks at 1/8 of the cell (see the
-        module's docstring). Raises ``ValueError`` for an unknown preset or upsampler, bad channel counts or a
+        module's docstring). ``lattice_free`` ends the network in ``layers.LatticeFree``: its output has no 8-px
+        periodic part. Raises ``ValueError`` for an unknown preset or upsampler, bad channel counts or a
         block count outside 0-64.
     """
     from ._tf import keras
@@ -194,10 +200,15 @@ def unet_generator(
         x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
     init = "zeros" if zero_output else "glorot_uniform"
     out = _upsample_conv(x, out_channels, upsample, "output", activation="tanh", kernel_initializer=init)
+    if lattice_free:
+        from .layers import LatticeFree
+
+        out = LatticeFree(name="lattice_free")(out)
     name = (
         (preset or f"w{w}")
         + ("" if upsample == "transpose" else f"_{upsample}")
         + (f"_rb{res_blocks}" if res_blocks else "")
+        + ("_lf" if lattice_free else "")
     )
     return keras.Model(inp, out, name=f"unet_{name}_{in_channels}to{out_channels}")
 

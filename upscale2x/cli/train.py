@@ -39,6 +39,10 @@ def train(
         int,
         typer.Option(help="Residual blocks at 1/8 of the cell (the sr8x input's scale; 0 = pix2pix's U-Net)."),
     ] = D["res_blocks"],
+    lattice_free: Annotated[
+        bool,
+        typer.Option(help="End the generator in a layer that removes any 8-px periodic part of its output (no grid)."),
+    ] = D["lattice_free"],
     dropout: Annotated[
         bool, typer.Option(help="pix2pix's decoder dropout (its noise source); --no-dropout for faithful models.")
     ] = D["dropout"],

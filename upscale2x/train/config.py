@@ -22,6 +22,7 @@ FIXED_ON_RESUME = (
     "cap",
     "upsample",
     "res_blocks",
+    "lattice_free",
     "dropout",
     "ndf",
     "spectral_norm",
@@ -45,6 +46,7 @@ class TrainConfig:
     max_width: int = 512  # generator filter cap of a custom base width (a preset brings its own)
     upsample: str = "transpose"  # decoder upsampling: transpose (pix2pix) or resize (nearest x2 + 3x3 conv)
     res_blocks: int = 0  # residual blocks at 1/8 of the cell (nets.unet_generator; 0 = pix2pix's U-Net)
+    lattice_free: bool = False  # end the generator in layers.LatticeFree: no 8-px periodic part in its output
     dropout: bool = True  # pix2pix's dropout in the first three decoder steps (its noise source)
     epochs: int = 200  # passes over the training images
     batch: int = 4  # images per step per replica (global batch = batch x replicas)

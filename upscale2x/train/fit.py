@@ -112,6 +112,7 @@ def _build(cfg: TrainConfig, global_batch: int):
         upsample=cfg.upsample,
         dropout=cfg.dropout,
         res_blocks=cfg.res_blocks,
+        lattice_free=cfg.lattice_free,
     )
     if cfg.init_from:
         _init_generator(g, cfg)
@@ -298,6 +299,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
         max_width=cfg.cap,
         upsample=cfg.upsample,
         res_blocks=cfg.res_blocks,
+        lattice_free=cfg.lattice_free,
         name=name,
         description=f"{cfg.task} model trained with upscale2x train on {Path(cfg.data).name}",
         training={
@@ -316,6 +318,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "r1": cfg.r1,
             "lattice": cfg.lattice,
             "res_blocks": cfg.res_blocks,
+            "lattice_free": cfg.lattice_free,
             "spectral_norm": cfg.spectral_norm,
             "d_lr": cfg.disc_lr,
             "dropout": cfg.dropout,

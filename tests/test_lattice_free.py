@@ -1,0 +1,102 @@
+"""The lattice-free generator: layers.LatticeFree, unet_generator(lattice_free=True), its card, export and training."""
+
+import json
+
+import numpy as np
+import pytest
+
+from upscale2x.metrics import lattice_share
+
+
+def _reference(a: np.ndarray, p: int = 8) -> np.ndarray:
+    """numpy: ``a`` less the mean of each pixel phase (row mod p, column mod p), less their common mean."""
+    n, h, w, c = a.shape
+    phases = a.reshape(n, h // p, p, w // p, p, c).mean(axis=(1, 3))
+    phases -= phases.mean(axis=(1, 2), keepdims=True)
+    return a - np.tile(phases, (1, h // p, w // p, 1))
+
+
+def test_lattice_free_removes_exactly_the_8px_periodic_part():
+    from upscale2x.layers import LatticeFree
+
+    rng = np.random.default_rng(0)
+    photo = rng.uniform(0, 1, (2, 64, 48, 3)).astype(np.float32)
+    yy, xx = np.indices((64, 48))
+    checker = ((yy + xx) % 2)[None, :, :, None].astype(np.float32)  # period 2, a few grey levels with the photo
+    grid = ((yy % 8 == 0) | (xx % 8 == 0))[None, :, :, None].astype(np.float32)  # an 8-px grid
+    stamped = photo + 0.2 * checker + 0.1 * grid
+    out = np.asarray(LatticeFree()(stamped))
+    np.testing.assert_allclose(out, _reference(stamped), atol=1e-5)
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), stamped.mean(axis=(1, 2)), atol=1e-5)  # the mean stays
+    np.testing.assert_allclose(np.asarray(LatticeFree()(out)), out, atol=1e-5)  # a projection: twice is once
+    # the stamped grid is gone: the lattice share falls from most of the power to a small part of the photo's own
+    # (what is left there is the periodic-plus-smooth decomposition's, not the image's)
+    assert lattice_share(stamped[0]) > 0.1
+    assert lattice_share(out[0]) < 0.05 * lattice_share(photo[0])
+    # and the rest is what it was: the photo's own non-periodic content, lifted by the stamps' flat mean
+    lift = (0.2 * checker + 0.1 * grid).mean()
+    np.testing.assert_allclose(out, _reference(photo) + lift, atol=1e-5)
+    assert np.abs(_reference(photo) - photo).mean() < 0.05
+    with pytest.raises(ValueError, match="period must be >= 2, got 1"):
+        LatticeFree(period=1)
+
+
+def test_a_lattice_free_generator_has_the_same_weights_and_no_grid_whatever_its_weights():
+    from upscale2x._tf import keras
+    from upscale2x.nets import unet_generator
+
+    keras.utils.set_random_seed(0)
+    plain = unet_generator(base_width=2, max_width=8, upsample="transpose")
+    free = unet_generator(base_width=2, max_width=8, upsample="transpose", lattice_free=True)
+    assert free.count_params() == plain.count_params()
+    assert unet_generator("hires", upsample="resize", res_blocks=8, lattice_free=True).count_params() == 3_044_259
+    assert free.name.endswith("_lf_3to3") and free.layers[-1].name == "lattice_free"
+    for layer in plain.layers:
+        free.get_layer(layer.name).set_weights(layer.get_weights())
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 256, 256, 3)).astype(np.float32)
+    y = np.asarray(plain(x))
+    assert np.abs(y - _reference(y)).mean() > 1e-4  # the transposed decoder's output has an 8-px periodic part
+    np.testing.assert_allclose(np.asarray(free(x)), _reference(y), atol=1e-5)  # the lattice-free one has none
+
+
+def test_a_lattice_free_bundle_round_trips_and_its_card_must_say_so(tmp_path):
+    from upscale2x.bundle import WEIGHTS, Bundle, Card, load_bundle, save_bundle
+    from upscale2x.errors import ModelError
+    from upscale2x.nets import unet_generator
+
+    g = unet_generator(base_width=2, max_width=8, upsample="resize", lattice_free=True)
+    folder = save_bundle(
+        Bundle(g, Card(task="sr8x", base_width=2, max_width=8, upsample="resize", lattice_free=True)), tmp_path / "lf"
+    )
+    b = load_bundle(folder)  # safe mode: the layer is registered, no code is unpickled
+    assert b.card.lattice_free and json.loads((folder / "card.json").read_text())["lattice_free"] is True
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(b.model(x)), np.asarray(g(x)), atol=1e-6)
+    card = json.loads((folder / "card.json").read_text())
+    card["lattice_free"] = False
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match=f"{WEIGHTS}: card says lattice_free false, the weights end in a LatticeFree"):
+        load_bundle(folder)
+
+
+@pytest.mark.parametrize("quantize", ["none", "int8"])
+def test_a_lattice_free_bundle_exports_to_litert_and_agrees_with_keras(tmp_path, quantize):
+    """The layer's reshapes, means and tile stay 4-D: TFLite's kernels and the int8 quantiser take them."""
+    from conftest import tiny_generator
+
+    from upscale2x.bundle import Bundle, Card, load_bundle, read_card, save_bundle
+    from upscale2x.engines import LiteRTCell, litert_record
+    from upscale2x.export import export_litert, keras_cells
+    from upscale2x.nets import unet_generator
+
+    g, free = tiny_generator("sr8x"), unet_generator(base_width=2, max_width=8, lattice_free=True)
+    for layer in g.layers:
+        free.get_layer(layer.name).set_weights(layer.get_weights())
+    folder = save_bundle(Bundle(free, Card(task="sr8x", base_width=2, max_width=8, lattice_free=True)), tmp_path / "b")
+    out, _ = export_litert(folder, quantize, tmp_path / "x", max_error=1.0)
+    card = read_card(out)
+    cells = np.random.default_rng(3).random((2, 256, 256, 3), dtype=np.float32)
+    got = LiteRTCell(out, card)(cells)
+    want = np.asarray(keras_cells(load_bundle(out).model, card, cells))
+    bound = 1e-5 if quantize == "none" else 2 * litert_record(card)["max_error"] + 1e-4
+    assert got.shape == want.shape == (2, 256, 256, 3) and np.abs(got - want).max() <= bound

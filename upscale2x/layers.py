@@ -1,0 +1,48 @@
+"""The generator's own Keras layers (registered, so a bundle holding them loads in Keras safe mode).
+
+``LatticeFree`` removes from its input the part that repeats every ``period`` px on both axes: per image and
+channel, the mean over each of the period x period pixel phases (row mod p, column mod p), less their common
+mean. That part is exactly what the FFT bins of period 2, 4 and 8 hold (metrics.lattice_share), so a generator
+ending in it cannot stamp an 8-px grid over its cell, whatever its weights or its GAN loss do. A natural image
+puts a tiny share of its power there (63 bins out of H x W; 0.1 % of a 256 cell), so little real detail is lost.
+"""
+
+from __future__ import annotations
+
+from ._tf import keras
+from .metrics import LATTICE_PERIOD
+
+ops = keras.ops
+
+
+@keras.saving.register_keras_serializable(package="upscale2x")
+class LatticeFree(keras.layers.Layer):
+    """``x`` less its ``period``-periodic part (the mean of each pixel phase, less the phases' common mean).
+
+    Input ``[N, H, W, C]`` with H and W multiples of ``period`` (a U-Net cell always is). Tensors stay 4-D or
+    lower, which TFLite's kernels and the int8 quantiser accept.
+    """
+
+    def __init__(self, period: int = LATTICE_PERIOD, **kwargs):
+        super().__init__(**kwargs)
+        if period < 2:
+            raise ValueError(f"period must be >= 2, got {period}")
+        self.period = int(period)
+
+    def call(self, x):
+        p = self.period
+        shape = ops.shape(x)
+        h, w, c = shape[1], shape[2], shape[3]
+        rows = ops.reshape(x, (-1, h // p, p, w * c))  # [N, block rows, phase row, W*C]
+        by_row = ops.mean(rows, axis=1)  # [N, p, W*C]
+        by_col = ops.mean(ops.reshape(by_row, (-1, p, w // p, p * c)), axis=2)  # [N, p, p*C]: the phase means
+        flat = ops.reshape(by_col, (-1, p * p, c))
+        periodic = ops.reshape(flat - ops.mean(flat, axis=1, keepdims=True), (-1, p, 1, p * c))
+        tiled = ops.reshape(ops.tile(periodic, (1, 1, w // p, 1)), (-1, 1, p, w * c))  # the pattern over a row
+        return ops.reshape(rows - tiled, shape)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "period": self.period}

@@ -107,6 +107,8 @@ def _training_lines(t: dict) -> list[str]:
         dropout = "" if p.get("dropout", True) else ", no dropout"
         blocks, before = p.get("res_blocks", 0), phases[i - 1].get("res_blocks", 0) if i else 0
         start += f"grown to {blocks} residual blocks, " if blocks != before else ""
+        free, was_free = p.get("lattice_free", False), phases[i - 1].get("lattice_free", False) if i else False
+        start += "made lattice-free (`--lattice-free`), " if free and not was_free else ""
         lines.append(
             f"  {i + 1}. {start}{p['epochs']} epochs, {p['steps']:,} steps on {p['images']} images, batch {p['batch']}, "
             f"lr {p['lr']}, "
@@ -132,6 +134,8 @@ def _generator(card: dict) -> str:
     )
     blocks = card.get("res_blocks", 0)
     extra = f", {blocks} residual blocks at 1/8 of the cell (`--res-blocks {blocks}`)" if blocks else ""
+    if card.get("lattice_free"):
+        extra += ", ending in a lattice-free layer (`--lattice-free`: no 8-px periodic part in its output)"
     return f"{name}, upsample `{up}` ({how}){extra}"
 
 

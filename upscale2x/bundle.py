@@ -177,7 +177,9 @@ def check_card(model, card: Card, where: Path) -> None:
             f"{where}: card says task {card.task} ({s.in_channels}->{s.out_channels} channels), "
             f"weights are {in_ch}->{out_ch}"
         )
-    has_layer = any(type(layer).__name__ == "LatticeFree" for layer in model.layers)
+    from .layers import LatticeFree
+
+    has_layer = any(isinstance(layer, LatticeFree) for layer in model.layers)
     if has_layer != card.lattice_free:
         raise ModelError(
             f"{where}: card says lattice_free {str(card.lattice_free).lower()}, the weights "

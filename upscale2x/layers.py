@@ -17,12 +17,27 @@ from .metrics import LATTICE_PERIOD
 ops = keras.ops
 
 
+def phase_pattern(x, period: int = LATTICE_PERIOD):
+    """The part of ``x`` ``[N, H, W, C]`` that repeats every ``period`` px, as one tile ``[N, p, p, C]``.
+
+    The mean of each pixel phase (row mod p, column mod p), less the phases' common mean (a flat offset is no
+    lattice). H and W must be multiples of ``period``. Tensors stay 4-D or lower, which TFLite's kernels and the
+    int8 quantiser accept.
+    """
+    p = period
+    shape = ops.shape(x)
+    h, w, c = shape[1], shape[2], shape[3]
+    by_row = ops.mean(ops.reshape(x, (-1, h // p, p, w * c)), axis=1)  # [N, p, W*C]: over the block rows
+    by_col = ops.mean(ops.reshape(by_row, (-1, p, w // p, p * c)), axis=2)  # [N, p, p*C]: the phase means
+    flat = ops.reshape(by_col, (-1, p * p, c))
+    return ops.reshape(flat - ops.mean(flat, axis=1, keepdims=True), (-1, p, p, c))
+
+
 @keras.saving.register_keras_serializable(package="upscale2x")
 class LatticeFree(keras.layers.Layer):
-    """``x`` less its ``period``-periodic part (the mean of each pixel phase, less the phases' common mean).
+    """``x`` less its ``period``-periodic part (:func:`phase_pattern` repeated over the image).
 
-    Input ``[N, H, W, C]`` with H and W multiples of ``period`` (a U-Net cell always is). Tensors stay 4-D or
-    lower, which TFLite's kernels and the int8 quantiser accept.
+    Input ``[N, H, W, C]`` with H and W multiples of ``period`` (a U-Net cell always is).
     """
 
     def __init__(self, period: int = LATTICE_PERIOD, **kwargs):
@@ -34,14 +49,11 @@ class LatticeFree(keras.layers.Layer):
     def call(self, x):
         p = self.period
         shape = ops.shape(x)
-        h, w, c = shape[1], shape[2], shape[3]
-        rows = ops.reshape(x, (-1, h // p, p, w * c))  # [N, block rows, phase row, W*C]
-        by_row = ops.mean(rows, axis=1)  # [N, p, W*C]
-        by_col = ops.mean(ops.reshape(by_row, (-1, p, w // p, p * c)), axis=2)  # [N, p, p*C]: the phase means
-        flat = ops.reshape(by_col, (-1, p * p, c))
-        periodic = ops.reshape(flat - ops.mean(flat, axis=1, keepdims=True), (-1, p, 1, p * c))
-        tiled = ops.reshape(ops.tile(periodic, (1, 1, w // p, 1)), (-1, 1, p, w * c))  # the pattern over a row
-        return ops.reshape(rows - tiled, shape)
+        w, c = shape[2], shape[3]
+        tile = ops.reshape(phase_pattern(x, p), (-1, p, 1, p * c))
+        pattern = ops.reshape(ops.tile(tile, (1, 1, w // p, 1)), (-1, 1, p, w * c))  # one block row of it
+        rows = ops.reshape(x, (-1, shape[1] // p, p, w * c))  # [N, block rows, phase row, W*C]
+        return ops.reshape(rows - pattern, shape)
 
     def compute_output_shape(self, input_shape):
         return input_shape

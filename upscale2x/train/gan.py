@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from .. import preprocess
 from .._tf import keras, tf
+from ..layers import phase_pattern
 from ..metrics import LATTICE_PERIOD  # the penalty sees the measure's grid: patterns of period 1, 2, 4 or 8 px
 from ..nets import DISC_FEATURES
 from .config import GAN_LOSSES
@@ -50,15 +51,14 @@ def lattice_error(real, fake):
     """Per example, the RMS of the 8-px-periodic part of the luma error ``fake - real`` (images in [-1, 1]).
 
     The part of an image that repeats every 8 px on both axes is the mean over each of the 64 pixel phases
-    (row mod 8, column mod 8); its spectrum is exactly metrics.lattice_share's bins. Taken of the error, not of the
-    output, a photo's own periodic content costs nothing; a checkerboard or a hatch stamped by the decoder does.
+    (row mod 8, column mod 8; layers.phase_pattern); its spectrum is exactly metrics.lattice_share's bins. Taken of
+    the error, not of the output, a photo's own periodic content costs nothing; a checkerboard or a hatch stamped
+    by the decoder does.
     """
-    d = preprocess.grayscale(fake - real)[..., 0]  # [N, H, W]: luma is linear, so this is the luma error
-    n, h, w = tf.shape(d)[0], tf.shape(d)[1], tf.shape(d)[2]
-    k = LATTICE_PERIOD
-    phases = tf.reduce_mean(tf.reshape(d[:, : h // k * k, : w // k * k], [n, h // k, k, w // k, k]), axis=[1, 3])
-    periodic = phases - tf.reduce_mean(phases, axis=[1, 2], keepdims=True)  # the DC (a flat offset) is no lattice
-    return tf.sqrt(tf.reduce_mean(tf.square(periodic), axis=[1, 2]) + 1e-12)
+    d = preprocess.grayscale(fake - real)  # [N, H, W, 1]: luma is linear, so this is the luma error
+    h, w, k = tf.shape(d)[1], tf.shape(d)[2], LATTICE_PERIOD
+    periodic = phase_pattern(d[:, : h // k * k, : w // k * k], k)  # [N, 8, 8, 1]
+    return tf.sqrt(tf.reduce_mean(tf.square(periodic), axis=[1, 2, 3]) + 1e-12)
 
 
 def _per_example_mean(x):

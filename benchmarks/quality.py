@@ -1,6 +1,6 @@
 """sr8x quality against bicubic: PSNR, SSIM, sharpness and lattice artifacts on held-out photos, tiled and untiled.
 
-    python benchmarks/quality.py [FOLDER] [--model NAME|PATH] [--engine keras|litert] [--json]
+    python benchmarks/quality.py [FOLDER] [--model NAME|PATH] [--engine keras|litert] [--ensemble N] [--json]
 
 Each photo (cropped to a multiple of 8) is area-downscaled 8x, then brought back by bicubic, by the model
 through the tiler, and by the model on the whole image (--no-tiles). Without FOLDER the held-out set is the
@@ -30,11 +30,12 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="sr8x bundle name or folder (default: shipped sr8x), or 'tiny'")
     ap.add_argument("--json", action="store_true", help="print one JSON line of the mean metrics at the end")
     ap.add_argument("--engine", default="keras", choices=["keras", "litert"], help="the tiled run's engine")
+    ap.add_argument("--ensemble", type=int, default=1, help="self-ensemble copies per cell: 1, 2, 4 or 8")
     a = ap.parse_args()
     photos = images_in(a.folder) if a.folder else heldout_photos()
     b = bundle(a.model)
-    tiled, _ = open_stage(b.path, a.engine)
-    whole = Stage(b, tiles=False)  # untiled runs are Keras's
+    tiled, _ = open_stage(b.path, a.engine, ensemble=a.ensemble)
+    whole = Stage(b, tiles=False, ensemble=a.ensemble)  # untiled runs are Keras's
     outs, bics, tgts, untiled = [], [], [], []
     for name, img in photos.items():
         h, w = img.shape[0] // 8 * 8, img.shape[1] // 8 * 8

@@ -165,6 +165,7 @@ def test_seed_without_dropout_is_one_error_line(tmp_path):
         (["{src}", "-o", "{tmp}/out.gif"], "unknown extension '.gif'"),
         (["{src}", "--chain", "{see}", "--scale", "8"], "--scale 8 is more than the chain's x1"),
         (["{src}", "--chain", "{see}", "--model", "{see}"], "give --model or --chain, not both"),
+        (["{src}", "--ensemble", "3"], "--ensemble must be one of 1, 2, 4, 8, got 3"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, models, args, message):

@@ -44,10 +44,14 @@ class Stage:
     tiles: bool = True  # False: run the whole (padded) image at once, for comparison
     noise_seed: int | None = None  # dropout noise seed (a variant); None = the deterministic output
     engine: str = "keras"  # "keras", or "litert": the bundle's model.tflite, and no TensorFlow (engines.py)
+    ensemble: int = 1  # geometric self-ensemble: copies of each cell averaged (1, 2, 4, 8; ensemble.py)
     runner: Any = field(default=None, repr=False)  # litert: an already loaded engines.LiteRTCell (else loaded here)
     _fns: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        from .ensemble import check_size
+
+        check_size(self.ensemble)
         s = self.bundle.spec
         overlap = default_overlap(s.in_cell) if self.overlap is None else self.overlap
         self.tile_spec = TileSpec(s.in_cell, s.scale, overlap, self.batch)  # raises TileError on bad values
@@ -97,9 +101,14 @@ class Stage:
         return np.concatenate([rgb, image[..., 3:]], axis=2)
 
     def cell_fn(self, alpha: bool) -> Callable[[np.ndarray], np.ndarray]:
-        """``fn(batch[N, h, w, Cin (+1 alpha)]) -> batch[N, h*s, w*s, 3 (+1)]``, compiled once per alpha mode."""
+        """``fn(batch[N, h, w, Cin (+1 alpha)]) -> batch[N, h*s, w*s, 3 (+1)]``, compiled once per alpha mode.
+
+        With ``ensemble`` > 1 it averages the model over that many flipped/turned copies of each batch.
+        """
         if alpha not in self._fns:
-            self._fns[alpha] = self._build_fn(alpha)
+            from .ensemble import self_ensemble
+
+            self._fns[alpha] = self_ensemble(self._build_fn(alpha), self.ensemble)
         return self._fns[alpha]
 
     def _build_fn(self, alpha: bool):

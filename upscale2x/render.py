@@ -10,6 +10,7 @@ import numpy as np
 
 from .bundle import default_bundle, read_card, resolve_bundle
 from .engines import ENGINES
+from .ensemble import check_size
 from .errors import RenderError
 from .imageio import DEFAULT_MAX_PIXELS, read_image
 from .imagewrite import EXTENSION, ImageWriter, format_of
@@ -39,6 +40,7 @@ class RenderOptions:
     overwrite: bool = False  # replace an existing output
     max_pixels: int = DEFAULT_MAX_PIXELS  # input size limit (decompression bombs)
     engine: str = "auto"  # keras / litert / auto (LiteRT when a bundle has a sound export): engines.py
+    ensemble: int = 1  # geometric self-ensemble: each cell run this many times flipped/turned, averaged (ensemble.py)
 
     def __post_init__(self) -> None:
         if self.scale is not None and not 2 <= self.scale <= MAX_SCALE:
@@ -53,6 +55,7 @@ class RenderOptions:
             raise RenderError(f"--bits must be 8 or 16, got {self.bits}")
         if self.engine not in ENGINES:
             raise RenderError(f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        check_size(self.ensemble)
         if self.dpi is not None and not 1 <= self.dpi <= 100_000:
             raise RenderError(f"--dpi must be 1..100000, got {self.dpi}")
 
@@ -110,7 +113,9 @@ def build_chain(plan: RenderPlan, opts: RenderOptions) -> Chain:
         key = (folder, seed, overlap)
         if key not in stages:
             engine = opts.engine if opts.tiles else "keras"  # --no-tiles (whole images) runs on Keras only
-            stages[key], note = open_stage(folder, engine, seed, overlap=overlap, batch=opts.batch, tiles=opts.tiles)
+            stages[key], note = open_stage(
+                folder, engine, seed, overlap=overlap, batch=opts.batch, tiles=opts.tiles, ensemble=opts.ensemble
+            )
             notes += [note] if note and note not in notes else []
         chain.append(stages[key])
     return Chain(chain, notes)

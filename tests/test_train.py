@@ -102,6 +102,33 @@ def test_resume_continues_counters_and_loss_curve(tmp_path, images):
             assert ha[k] == pytest.approx(hb[k], rel=1e-5)
 
 
+def test_history_holds_each_epochs_mean_loss_across_a_mid_epoch_resume(tmp_path, images):
+    from upscale2x.train.fit import train
+
+    steps = []
+    train(_cfg(images, tmp_path / "straight", "sr8x", batch=1), on_status=lambda s: s.message or steps.append(s))
+    losses = [s.losses for s in steps if s.losses]
+    assert len(losses) >= 3 and len({round(x["l1"], 6) for x in losses}) > 1  # the mean is not any one step's
+    (a,) = json.loads((tmp_path / "straight" / "checkpoints" / "latest.json").read_text())["history"]
+    for k in ("l1", "g_gan", "d"):
+        assert a[k] == pytest.approx(np.mean([x[k] for x in losses]), rel=1e-6), k
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(s):
+        if not s.message and s.step == 2:
+            raise Stop  # an interruption: the last checkpoint is step 1's
+
+    split = tmp_path / "split"
+    with pytest.raises(Stop):
+        train(_cfg(images, split, "sr8x", batch=1, checkpoint_steps=1), on_status=stop_after_two)
+    train(_cfg(images, split, "sr8x", batch=1, checkpoint_steps=1), resume=True)
+    (b,) = json.loads((split / "checkpoints" / "latest.json").read_text())["history"]
+    for k in ("l1", "g_gan", "d", "val_l1"):
+        assert b[k] == pytest.approx(a[k], rel=1e-5), k
+
+
 def test_see_input_is_single_channel_with_pinned_statistics():
     from skimage import data
 

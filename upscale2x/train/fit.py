@@ -233,7 +233,11 @@ def train(
     )
     chief = _is_chief()
     store = CheckpointStore(out / "checkpoints" if chief else Path(tempfile.mkdtemp()) / "ckpt", ckpt)
-    state = {"epoch": 0, "step": 0, "global_step": 0, "train_seconds": 0.0, "history": []}
+    # loss_sums / loss_steps: this epoch's per-step losses summed so far, and over how many steps (saved with
+    # mid-epoch checkpoints): the history records each epoch's mean loss, not its last step's
+    state = {"epoch": 0, "step": 0, "global_step": 0, "train_seconds": 0.0, "history": [], "loss_sums": {}}
+    state["loss_steps"] = 0
+    SAVED_STATE = ("epoch", "step", "global_step", "train_seconds", "history", "loss_sums", "loss_steps")  # noqa: N806
     if resume:
         state.update(store.restore())
         # The checkpoint holds the old rates; --lr and --d-lr may change them.
@@ -248,7 +252,7 @@ def train(
         return {k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
 
     def save():
-        store.save({k: state[k] for k in ("epoch", "step", "global_step", "train_seconds", "history")})
+        store.save({k: state[k] for k in SAVED_STATE})
 
     while state["epoch"] < cfg.epochs and export_to is None:
         epoch = state["epoch"]
@@ -258,6 +262,9 @@ def train(
         t0, done_here = time.perf_counter(), 0
         for batch in ds:
             losses = {k: float(v) for k, v in step_fn(batch).items()}
+            sums = state["loss_sums"]
+            state["loss_sums"] = {k: sums.get(k, 0.0) + v for k, v in losses.items()}
+            state["loss_steps"] += 1
             state["step"] += 1
             state["global_step"] += 1
             done_here += 1
@@ -271,8 +278,9 @@ def train(
                 save()
         state["train_seconds"] += time.perf_counter() - t0
         result = evaluate(model, val_x, val_y, cfg.task)
-        state["history"].append({"epoch": epoch + 1, **losses, "val_l1": result.metrics["l1"]})
-        state["epoch"], state["step"] = epoch + 1, 0
+        means = {k: v / state["loss_steps"] for k, v in state["loss_sums"].items()}
+        state["history"].append({"epoch": epoch + 1, **means, "val_l1": result.metrics["l1"]})
+        state["epoch"], state["step"], state["loss_sums"], state["loss_steps"] = epoch + 1, 0, {}, 0
         message = f"epoch {epoch + 1}: held-out L1 {result.metrics['l1']:.4f}"
         if logs:
             preview = strip(val_x[:4], result.outputs[:4], val_y[:4])

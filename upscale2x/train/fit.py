@@ -34,6 +34,9 @@ SOURCE_RECORD = "init_from.json"  # the --init-from bundle's training record, ke
 SEED_STRIDE = 1 << 32  # per-example seeds: (run seed, epoch * stride + position in the epoch)
 
 
+# the counters a checkpoint keeps beside the weights (checkpoints/latest.json)
+SAVED_STATE = ("epoch", "step", "global_step", "train_seconds", "history", "loss_sums", "loss_steps")
+
 @dataclass
 class Status:
     """What the loop reports after every step (for progress bars)."""
@@ -237,7 +240,6 @@ def train(
     # mid-epoch checkpoints): the history records each epoch's mean loss, not its last step's
     state = {"epoch": 0, "step": 0, "global_step": 0, "train_seconds": 0.0, "history": [], "loss_sums": {}}
     state["loss_steps"] = 0
-    SAVED_STATE = ("epoch", "step", "global_step", "train_seconds", "history", "loss_sums", "loss_steps")  # noqa: N806
     if resume:
         state.update(store.restore())
         # The checkpoint holds the old rates; --lr and --d-lr may change them.

@@ -37,6 +37,7 @@ SEED_STRIDE = 1 << 32  # per-example seeds: (run seed, epoch * stride + position
 # the counters a checkpoint keeps beside the weights (checkpoints/latest.json)
 SAVED_STATE = ("epoch", "step", "global_step", "train_seconds", "history", "loss_sums", "loss_steps")
 
+
 @dataclass
 class Status:
     """What the loop reports after every step (for progress bars)."""

@@ -1,6 +1,10 @@
 """Training speed per preset: images/s on this machine and as a fraction of a FLOP bound measured in the same run.
 
     python benchmarks/train_speed.py [--presets small,medium,large] [--ndf 16] [--batch 4] [--steps 5]
+        [--upsample resize] [--res-blocks 32] [--gan-weight 0] [--precisions float32,bf16]
+
+With several precisions each network is timed in each, one after the other in this run, and the ratio to the
+first is printed (``--precision bf16`` in `train`). The FLOP fraction is for pix2pix's transposed U-Net only.
 
 FLOPs per image are counted from the layer shapes (2 per multiply-add): generator forward F_G, discriminator
 forward F_D; one training step costs about 3 F_G + 2 x 3 F_D (forward + backward of G, two discriminator passes
@@ -15,7 +19,7 @@ import time
 import numpy as np
 
 from upscale2x._tf import keras, tf
-from upscale2x.nets import patch_discriminator, unet_generator
+from upscale2x.nets import PRECISIONS, UPSAMPLERS, patch_discriminator, unet_generator
 from upscale2x.tasks import TASKS
 from upscale2x.train.gan import Pix2Pix
 
@@ -37,31 +41,46 @@ def main() -> None:
     ap.add_argument("--ndf", type=int, default=16)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--upsample", default="transpose", choices=UPSAMPLERS)
+    ap.add_argument("--res-blocks", type=int, default=0)
+    ap.add_argument("--gan-weight", type=float, default=1.0, help="0 = L1 only (the discriminator is not trained)")
+    ap.add_argument("--precisions", default="float32", help=f"comma-separated, of {', '.join(PRECISIONS)}")
     a = ap.parse_args()
     spec = TASKS[a.task]
+    plain = a.upsample == "transpose" and a.res_blocks == 0
     bound = matmul_rate()
     print(f"matmul bound on this machine: {bound / 1e9:.1f} GFLOP/s")
     for preset in a.presets.split(","):
-        g = unet_generator(preset, in_channels=spec.in_channels, out_channels=3)
-        d = patch_discriminator(a.ndf, in_channels=spec.in_channels, out_channels=3)
-        fg, fd = _flops(g), _flops_d(d)
-        model = Pix2Pix(g, d, spec, global_batch=a.batch)
-        model.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
-        x = tf.random.uniform((a.batch, spec.in_cell, spec.in_cell, spec.in_channels))
-        y = tf.random.uniform((a.batch, 256, 256, 3))
-        step = tf.function(model.train_step)
-        step((x, y))
-        t0 = time.perf_counter()
-        for _ in range(a.steps):
-            out = step((x, y))
-        float(out["l1"])
-        ips = a.steps * a.batch / (time.perf_counter() - t0)
-        per_image = 3 * fg + 6 * fd
-        print(
-            f"{preset:6s} G {g.count_params():>11,} params {fg / 1e9:6.2f} GFLOP/img, D(ndf {a.ndf}) {fd / 1e9:6.2f} "
-            f"GFLOP/img: {ips:6.2f} img/s = {ips * per_image / 1e9:6.1f} GFLOP/s = {ips * per_image / bound:.2f} "
-            "of the bound"
-        )
+        first = None
+        for precision in a.precisions.split(","):
+            g = unet_generator(
+                preset, in_channels=spec.in_channels, upsample=a.upsample, res_blocks=a.res_blocks, precision=precision
+            )
+            d = patch_discriminator(a.ndf, in_channels=spec.in_channels, precision=precision)
+            ips = _images_per_s(Pix2Pix(g, d, spec, global_batch=a.batch, gan_weight=a.gan_weight), spec, a)
+            first = first or ips
+            line = f"{preset:6s} {precision:7s} G {g.count_params():>11,} params: {ips:6.2f} img/s ({ips / first:.2f}x)"
+            if plain:
+                fg, fd = _flops(g), _flops_d(d)
+                per_image = 3 * fg + (6 * fd if a.gan_weight else 0)
+                line += (
+                    f", G {fg / 1e9:.2f} GFLOP/img, D(ndf {a.ndf}) {fd / 1e9:.2f} GFLOP/img: "
+                    f"{ips * per_image / 1e9:6.1f} GFLOP/s = {ips * per_image / bound:.2f} of the bound"
+                )
+            print(line)
+
+
+def _images_per_s(model, spec, a) -> float:
+    model.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5))
+    x = tf.random.uniform((a.batch, spec.in_cell, spec.in_cell, spec.in_channels))
+    y = tf.random.uniform((a.batch, 256, 256, 3))
+    step = tf.function(model.train_step)
+    step((x, y))
+    t0 = time.perf_counter()
+    for _ in range(a.steps):
+        out = step((x, y))
+    float(out["l1"])
+    return a.steps * a.batch / (time.perf_counter() - t0)
 
 
 def _flops(g) -> float:

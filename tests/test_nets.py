@@ -121,3 +121,27 @@ def test_bad_arguments_raise():
         unet_generator(base_width=2, max_width=8, upsample="bicubic")
     with pytest.raises(ValueError, match="has its own width cap"):
         unet_generator("small", max_width=64)
+
+
+def test_a_bf16_network_holds_its_float32_twins_variables_and_outputs_float32():
+    from upscale2x._tf import keras
+
+    kw = {"base_width": 2, "max_width": 8, "upsample": "resize", "res_blocks": 1, "lattice_free": True}
+    keras.utils.set_random_seed(3)
+    g16 = unet_generator(precision="bf16", **kw)
+    g32 = unet_generator(**kw)
+    assert keras.config.dtype_policy().name == "float32"  # restored after the build
+    assert [(v.path, tuple(v.shape), v.dtype) for v in g16.weights] == [
+        (v.path, tuple(v.shape), v.dtype) for v in g32.weights
+    ]
+    assert g16.get_layer("res1_conv1").dtype_policy.name == "mixed_bfloat16"
+    assert g16.get_layer("output").dtype_policy.name == "float32"
+    g32.set_weights(g16.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
+    a, b = np.asarray(g16(x)), np.asarray(g32(x))
+    assert a.dtype == np.float32 and 0 < np.abs(a - b).max() < 0.05  # bfloat16 arithmetic, same function
+    d = patch_discriminator(2, precision="bf16")
+    assert d.output.dtype == "float32" and d.get_layer("d2_act").output.dtype == "bfloat16"
+    with pytest.raises(ValueError, match="unknown precision 'fp16'; expected one of float32, bf16"):
+        unet_generator(precision="fp16", **kw)
+    assert keras.config.dtype_policy().name == "float32"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from upscale2x.cli import app
 from upscale2x.errors import DatasetError, TrainError
 from upscale2x.train.config import TrainConfig
-from upscale2x.train.data import DataSpec, load_folder
+from upscale2x.train.data import DataSpec, load_folder, split
 
 runner = CliRunner()
 TINY = {"preset": None, "base_width": 2, "max_width": 8, "ndf": 2, "batch": 2}
@@ -492,6 +492,7 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
         (["--scale-range", "0.8,0.4"], "scale range must be LO,HI with 0 < LO <= HI <= 1"),
         (["--base-width", "0"], "base width must be >= 1, got 0"),
         (["--base-width", "8", "--max-width", "0"], "max width must be >= 1, got 0"),
+        (["--precision", "fp16"], "precision must be one of float32, bf16, got 'fp16'"),
     ],
 )
 def test_cli_rejects_bad_new_train_options_with_one_line(tmp_path, images, args, message):
@@ -578,3 +579,33 @@ def test_a_lattice_free_run_starts_from_a_plain_bundle_and_records_it(tmp_path, 
         np.testing.assert_array_equal(a, w)
     with pytest.raises(TrainError, match=r"--resume cannot change lattice_free: True -> False"):
         train(_cfg(images, out, "sr8x", epochs=2, val_fraction=0.2), resume=True)
+
+
+def test_a_bf16_run_saves_a_float32_bundle_and_resume_may_switch_precision(tmp_path, images):
+    """`--precision bf16` trains in bfloat16 with float32 weights; the bundle is a float32 network whose held-out
+    L1 is the card's, GAN terms stay finite, and a resumed run may go back to float32 (same variables)."""
+    from upscale2x._tf import keras
+    from upscale2x.bundle import load_bundle
+    from upscale2x.train.data import DataSpec
+    from upscale2x.train.evaluate import evaluate
+    from upscale2x.train.fit import _build, held_out_pairs, train
+
+    out = tmp_path / "bf"
+    gan = {"gan_loss": "lsgan", "feature_matching": 1.0, "r1": 0.1, "val_fraction": 0.2}
+    statuses = []
+    train(_cfg(images, out, "sr8x", precision="bf16", **gan), on_status=statuses.append)
+    assert keras.config.dtype_policy().name == "float32"  # the training policy did not leak
+    losses = [s.losses for s in statuses if s.losses]
+    assert losses and all(np.isfinite(v) for x in losses for v in x.values()) and "fm" in losses[0]
+    b = load_bundle(out)
+    assert b.card.training["precision"] == "bf16"
+    assert {layer.dtype_policy.name for layer in b.model.layers} == {"float32"}
+    cfg = _cfg(images, out, "sr8x", **gan)
+    imgs = load_folder(str(images), DataSpec("sr8x", val_fraction=0.2))
+    val_x, val_y = held_out_pairs(imgs, split(len(imgs), 0.2, 0)[1], cfg)
+    model = _build(cfg, 2)  # float32: the bundle's weights give the card's held-out L1
+    model.generator.set_weights(b.model.get_weights())
+    assert evaluate(model, val_x, val_y, "sr8x").metrics["l1"] == b.card.metrics["l1"]
+    train(_cfg(images, out, "sr8x", epochs=2, **gan), resume=True)
+    again = load_bundle(out)
+    assert again.card.training["precision"] == "float32" and again.card.training["epochs"] == 2

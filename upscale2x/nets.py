@@ -30,6 +30,8 @@ weights, so a bundle without it can start one with it (``--init-from``), and the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -39,6 +41,8 @@ N_DOWN = 8  # encoder steps; a 256x256 input reaches 1x1 at the bottleneck
 MAX_FILTERS = 512
 # Decoder upsampling: pix2pix's transposed conv; nearest x2 + 3x3 conv; bilinear x2 + 3x3 conv.
 UPSAMPLERS = ("transpose", "resize", "bilinear")
+# float32, or bf16: Keras's mixed_bfloat16 (bfloat16 arithmetic, float32 weights); a network's last layer stays float32
+PRECISIONS = ("float32", "bf16")
 RES_BLOCK_STEP = 3  # residual blocks follow encoder step 3: 1/8 of the cell, the 8x upscaler's input scale
 MAX_RES_BLOCKS = 64
 RES_BLOCK_PREFIX = "res"  # layer names of the residual blocks: res1_conv1, res1_act, res1_conv2, res1_add, ...
@@ -72,6 +76,25 @@ PRESETS = MappingProxyType(
         ),
     }
 )
+
+
+@contextmanager
+def precision_scope(precision: str) -> Iterator[None]:
+    """Layers made inside compute in ``precision`` (one of ``PRECISIONS``); Keras's global policy is restored after.
+
+    The weights are float32 either way, so a network built in bf16 holds exactly the variables (names, shapes,
+    dtypes) of its float32 twin: checkpoints, ``--init-from`` and ``set_weights`` go both ways.
+    """
+    from ._tf import keras
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16" if precision == "bf16" else "float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
 
 
 def encoder_widths(base_width: int, max_width: int = MAX_FILTERS) -> list[int]:
@@ -163,6 +186,7 @@ def unet_generator(
     dropout: bool = True,
     res_blocks: int = 0,
     lattice_free: bool = False,
+    precision: str = "float32",
 ):
     """Build the pix2pix U-Net generator.
 
@@ -174,49 +198,56 @@ def unet_generator(
         noise source; a regression model such as a faithful upscaler trains better without it, and the layer
         count and parameters are the same either way). ``res_blocks`` residual blocks at 1/8 of the cell (see the
         module's docstring). ``lattice_free`` ends the network in ``layers.LatticeFree``: its output has no 8-px
-        periodic part. Raises ``ValueError`` for an unknown preset or upsampler, bad channel counts or a
-        block count outside 0-64.
+        periodic part. ``precision`` "bf16" computes in bfloat16 (training on CPUs with AMX/AVX-512 BF16 runs
+        about twice as fast), except the last layer(s), so the output is float32. Raises ``ValueError`` for an
+        unknown preset, upsampler or precision, bad channel counts or a block count outside 0-64.
     """
-    from ._tf import keras
+    last_dtype = "float32" if precision != "float32" else None  # bf16: the output stays float32
+    with precision_scope(precision):
+        from ._tf import keras
 
-    layers = keras.layers
-    w, max_width = resolve_widths(preset, base_width, max_width)
-    if in_channels < 1 or out_channels < 1:
-        raise ValueError(f"channel counts must be >= 1, got {in_channels}, {out_channels}")
-    if upsample not in UPSAMPLERS:
-        raise ValueError(f"unknown upsampling {upsample!r}; expected one of {', '.join(UPSAMPLERS)}")
-    if not 0 <= res_blocks <= MAX_RES_BLOCKS:
-        raise ValueError(f"res_blocks must be 0-{MAX_RES_BLOCKS}, got {res_blocks}")
-    inp = keras.Input(shape=(None, None, in_channels), name="input")
-    x, skips = inp, []
-    for i, f in enumerate(encoder_widths(w, max_width)):
-        x = _down(x, f, batchnorm=i > 0, name=f"down{i + 1}")
-        if i + 1 == RES_BLOCK_STEP:
-            for k in range(res_blocks):
-                x = _res_block(x, f, f"{RES_BLOCK_PREFIX}{k + 1}")
-        skips.append(x)
-    for i, (f, skip) in enumerate(zip(decoder_widths(w, max_width), reversed(skips[:-1]), strict=True)):
-        x = _up(x, f, dropout=dropout and i < 3, upsample=upsample, name=f"up{i + 1}")
-        x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
-    init = "zeros" if zero_output else "glorot_uniform"
-    out = _upsample_conv(x, out_channels, upsample, "output", activation="tanh", kernel_initializer=init)
-    if lattice_free:
-        from .layers import LatticeFree
+        layers = keras.layers
+        w, max_width = resolve_widths(preset, base_width, max_width)
+        if in_channels < 1 or out_channels < 1:
+            raise ValueError(f"channel counts must be >= 1, got {in_channels}, {out_channels}")
+        if upsample not in UPSAMPLERS:
+            raise ValueError(f"unknown upsampling {upsample!r}; expected one of {', '.join(UPSAMPLERS)}")
+        if not 0 <= res_blocks <= MAX_RES_BLOCKS:
+            raise ValueError(f"res_blocks must be 0-{MAX_RES_BLOCKS}, got {res_blocks}")
+        inp = keras.Input(shape=(None, None, in_channels), name="input")
+        x, skips = inp, []
+        for i, f in enumerate(encoder_widths(w, max_width)):
+            x = _down(x, f, batchnorm=i > 0, name=f"down{i + 1}")
+            if i + 1 == RES_BLOCK_STEP:
+                for k in range(res_blocks):
+                    x = _res_block(x, f, f"{RES_BLOCK_PREFIX}{k + 1}")
+            skips.append(x)
+        for i, (f, skip) in enumerate(zip(decoder_widths(w, max_width), reversed(skips[:-1]), strict=True)):
+            x = _up(x, f, dropout=dropout and i < 3, upsample=upsample, name=f"up{i + 1}")
+            x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
+        init = "zeros" if zero_output else "glorot_uniform"
+        out = _upsample_conv(
+            x, out_channels, upsample, "output", activation="tanh", kernel_initializer=init, dtype=last_dtype
+        )
+        if lattice_free:
+            from .layers import LatticeFree
 
-        out = LatticeFree(name="lattice_free")(out)
-    name = (
-        (preset or f"w{w}")
-        + ("" if upsample == "transpose" else f"_{upsample}")
-        + (f"_rb{res_blocks}" if res_blocks else "")
-        + ("_lf" if lattice_free else "")
-    )
-    return keras.Model(inp, out, name=f"unet_{name}_{in_channels}to{out_channels}")
+            out = LatticeFree(name="lattice_free", dtype=last_dtype)(out)
+        name = (
+            (preset or f"w{w}")
+            + ("" if upsample == "transpose" else f"_{upsample}")
+            + (f"_rb{res_blocks}" if res_blocks else "")
+            + ("_lf" if lattice_free else "")
+        )
+        return keras.Model(inp, out, name=f"unet_{name}_{in_channels}to{out_channels}")
 
 
 DISC_FEATURES = ("d1_act", "d2_act", "d3_act", "d4_act")  # the PatchGAN's intermediate features (feature matching)
 
 
-def patch_discriminator(ndf: int = 64, *, in_channels: int = 3, out_channels: int = 3, spectral_norm: bool = False):
+def patch_discriminator(
+    ndf: int = 64, *, in_channels: int = 3, out_channels: int = 3, spectral_norm: bool = False, precision="float32"
+):
     """Build the 70x70 PatchGAN discriminator (C64-C128-C256-C512 at ``ndf`` = 64).
 
     Inputs: the generator input ``[N, H, W, in_channels]`` and a real or generated target
@@ -224,19 +255,24 @@ def patch_discriminator(ndf: int = 64, *, in_channels: int = 3, out_channels: in
     ``ndf`` scales every width; CPU training wants a narrow one (8-16). ``spectral_norm`` wraps every
     convolution in spectral normalisation (Miyato et al., 2018) and drops BatchNorm, as SN-GANs do: the
     discriminator's Lipschitz bound then holds whatever the batch. Its layers ``DISC_FEATURES`` feed feature
-    matching.
+    matching. ``precision`` as for :func:`unet_generator` (the logits are float32; the features are not).
     """
+    if ndf < 1:
+        raise ValueError(f"ndf must be >= 1, got {ndf}")
+    with precision_scope(precision):
+        return _patchgan(ndf, in_channels, out_channels, spectral_norm, "float32" if precision != "float32" else None)
+
+
+def _patchgan(ndf, in_channels, out_channels, spectral_norm, last_dtype):
     from ._tf import keras
 
     layers = keras.layers
-    if ndf < 1:
-        raise ValueError(f"ndf must be >= 1, got {ndf}")
 
-    def conv(x, filters, strides, name, use_bias=False):
+    def conv(x, filters, strides, name, use_bias=False, dtype=None):
         padding = "same" if strides == 2 else "valid"
         inner = f"{name}_raw" if spectral_norm else name
-        c = layers.Conv2D(filters, 4, strides=strides, padding=padding, use_bias=use_bias, name=inner)
-        return (layers.SpectralNormalization(c, name=name) if spectral_norm else c)(x)
+        c = layers.Conv2D(filters, 4, strides=strides, padding=padding, use_bias=use_bias, name=inner, dtype=dtype)
+        return (layers.SpectralNormalization(c, name=name, dtype=dtype) if spectral_norm else c)(x)
 
     def block(x, filters, strides, batchnorm, name):
         x = conv(x, filters, strides, f"{name}_conv")
@@ -253,7 +289,7 @@ def patch_discriminator(ndf: int = 64, *, in_channels: int = 3, out_channels: in
     x = layers.ZeroPadding2D(name="pad1")(x)
     x = block(x, ndf * 8, 1, True, "d4")
     x = layers.ZeroPadding2D(name="pad2")(x)
-    out = conv(x, 1, 1, "logits", use_bias=True)
+    out = conv(x, 1, 1, "logits", use_bias=True, dtype=last_dtype)
     return keras.Model([inp, tar], out, name=f"patchgan_ndf{ndf}" + ("_sn" if spectral_norm else ""))
 
 

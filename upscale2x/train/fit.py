@@ -104,10 +104,9 @@ def held_out_pairs(images, indices, cfg: TrainConfig) -> tuple[np.ndarray, np.nd
     return np.stack([p[0].numpy() for p in pairs]), np.stack([p[1].numpy() for p in pairs])
 
 
-def _build(cfg: TrainConfig, global_batch: int):
+def _generator(cfg: TrainConfig, precision: str):
     spec = TASKS[cfg.task]
-    keras.utils.set_random_seed(cfg.seed)
-    g = unet_generator(
+    return unet_generator(
         base_width=cfg.width,
         max_width=cfg.cap,
         in_channels=spec.in_channels,
@@ -117,11 +116,22 @@ def _build(cfg: TrainConfig, global_batch: int):
         dropout=cfg.dropout,
         res_blocks=cfg.res_blocks,
         lattice_free=cfg.lattice_free,
+        precision=precision,
     )
+
+
+def _build(cfg: TrainConfig, global_batch: int):
+    spec = TASKS[cfg.task]
+    keras.utils.set_random_seed(cfg.seed)
+    g = _generator(cfg, cfg.precision)
     if cfg.init_from:
         _init_generator(g, cfg)
     d = patch_discriminator(
-        cfg.ndf, in_channels=spec.in_channels, out_channels=spec.out_channels, spectral_norm=cfg.spectral_norm
+        cfg.ndf,
+        in_channels=spec.in_channels,
+        out_channels=spec.out_channels,
+        spectral_norm=cfg.spectral_norm,
+        precision=cfg.precision,
     )
     recipe = GanRecipe(cfg.gan_loss, cfg.feature_matching, cfg.r1, cfg.lattice)
     model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch, cfg.gan_weight, recipe)
@@ -131,6 +141,20 @@ def _build(cfg: TrainConfig, global_batch: int):
     d_opt.build(d.trainable_variables)
     model.compile(g_opt, d_opt)
     return model
+
+
+def _float32_view(cfg: TrainConfig, model: Pix2Pix) -> Callable[[], Pix2Pix]:
+    """What evaluation and the bundle use: ``model`` itself, or (bf16 training) a float32 twin of its generator
+    with its current weights, so held-out metrics are those of the float32 bundle that is saved."""
+    if cfg.precision == "float32":
+        return lambda: model
+    twin = Pix2Pix(_generator(cfg, "float32"), model.discriminator, TASKS[cfg.task])
+
+    def view() -> Pix2Pix:
+        twin.generator.set_weights(model.generator.get_weights())
+        return twin
+
+    return view
 
 
 def _init_generator(g, cfg: TrainConfig) -> None:
@@ -247,6 +271,7 @@ def train(
         model.g_optimizer.learning_rate = cfg.lr
         model.d_optimizer.learning_rate = cfg.disc_lr
     val_x, val_y = held_out_pairs(images, val_idx, cfg)
+    inference = _float32_view(cfg, model)
     logs = Logs(out / "logs") if chief and export_to is None else None
 
     @tf.function
@@ -280,7 +305,7 @@ def train(
                 t0, done_here = time.perf_counter(), 0
                 save()
         state["train_seconds"] += time.perf_counter() - t0
-        result = evaluate(model, val_x, val_y, cfg.task)
+        result = evaluate(inference(), val_x, val_y, cfg.task)
         means = {k: v / state["loss_steps"] for k, v in state["loss_sums"].items()}
         state["history"].append({"epoch": epoch + 1, **means, "val_l1": result.metrics["l1"]})
         state["epoch"], state["step"], state["loss_sums"], state["loss_steps"] = epoch + 1, 0, {}, 0
@@ -292,12 +317,13 @@ def train(
             logs.image(state["global_step"], "input|output|target", preview)
         save()
         report(Status(epoch, cfg.epochs, steps, steps, losses, 0.0, message))
-    metrics = evaluate(model, val_x, val_y, cfg.task).metrics
+    final = inference()
+    metrics = evaluate(final, val_x, val_y, cfg.task).metrics
     counts = {"images": len(images), "train_images": len(train_idx), "held_out": len(val_idx)}
     card = _card(cfg, out.name, counts, state, global_batch, strategy.num_replicas_in_sync, metrics)
     dest = Path(export_to) if export_to is not None else out
     if chief:
-        save_bundle(Bundle(model.generator, card), dest)
+        save_bundle(Bundle(final.generator, card), dest)
     return dest
 
 
@@ -330,6 +356,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "lattice": cfg.lattice,
             "res_blocks": cfg.res_blocks,
             "lattice_free": cfg.lattice_free,
+            "precision": cfg.precision,
             "spectral_norm": cfg.spectral_norm,
             "d_lr": cfg.disc_lr,
             "dropout": cfg.dropout,

@@ -127,7 +127,7 @@ class Pix2Pix(keras.Model):
 
     def _discriminate(self, gen_in, target):
         *features, logits = self._d_with_features([gen_in, target], training=True)
-        return features, logits
+        return [tf.cast(f, tf.float32) for f in features], logits  # bf16 features (--precision bf16): losses in float32
 
     def train_step(self, data):
         x, target = data

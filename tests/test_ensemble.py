@@ -84,9 +84,10 @@ def test_render_cli_takes_an_ensemble(tmp_path, tiny_bundles):
     for n in (1, 4):
         dst = tmp_path / f"out{n}.png"
         r = CliRunner().invoke(
-            app, ["render", str(src), "--model", str(tiny_bundles["sr8x"]), "--ensemble", str(n), "-o", str(dst), "-q"]
+            app, ["render", str(src), "--model", str(tiny_bundles["sr8x"]), "--ensemble", str(n), "-o", str(dst)]
         )
         assert r.exit_code == 0, r.output
         outs[n] = read_image(dst).rgb
+        assert (f"(keras, ensemble {n})" in r.output) == (n > 1), r.output
     assert outs[1].shape == outs[4].shape == (96, 160, 3)
     assert np.abs(outs[1].astype(float) - outs[4]).max() > 0

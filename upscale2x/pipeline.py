@@ -252,8 +252,13 @@ class Chain:
         return int(np.prod([st.scale for st in self.stages]))
 
     def describe(self) -> str:
-        """The models that run, in order, with their engines: 'see-flowers (litert) -> sr8x (litert)'."""
-        return " -> ".join(f"{st.bundle.path or st.bundle.card.name} ({st.engine})" for st in self.stages)
+        """The models that run, in order, with their engines: 'see-flowers (litert) -> sr8x (litert, ensemble 8)'."""
+
+        def one(st: Stage) -> str:
+            how = st.engine + (f", ensemble {st.ensemble}" if st.ensemble > 1 else "")
+            return f"{st.bundle.path or st.bundle.card.name} ({how})"
+
+        return " -> ".join(one(st) for st in self.stages)
 
     def total_cells(self, height: int, width: int) -> int:
         """Cells over all stages for an input of this size (for one progress bar over the whole chain)."""

@@ -105,6 +105,7 @@ def _training_lines(t: dict) -> list[str]:
         start = f"from the bundle of phase {i}, " if i else ""
         data = f", crops at {p['scale_range'][0]}-{p['scale_range'][1]} of native size" if p.get("scale_range") else ""
         dropout = "" if p.get("dropout", True) else ", no dropout"
+        dropout += ", bfloat16 arithmetic (`--precision bf16`)" if p.get("precision") == "bf16" else ""
         blocks, before = p.get("res_blocks", 0), phases[i - 1].get("res_blocks", 0) if i else 0
         start += f"grown to {blocks} residual blocks, " if blocks != before else ""
         free, was_free = p.get("lattice_free", False), phases[i - 1].get("lattice_free", False) if i else False

@@ -30,7 +30,9 @@ def test_resize_variant_parameter_counts(preset, in_ch, expected):
         assert unet_generator(preset, in_channels=in_ch, out_channels=3, upsample=up).count_params() == expected
 
 
-@pytest.mark.parametrize(("blocks", "expected"), [(0, 2_453_411), (1, 2_527_267), (8, 3_044_259), (16, 3_635_107), (32, 4_816_803)])
+@pytest.mark.parametrize(
+    ("blocks", "expected"), [(0, 2_453_411), (1, 2_527_267), (8, 3_044_259), (16, 3_635_107), (32, 4_816_803)]
+)
 def test_residual_block_parameter_counts(blocks, expected):
     # Each block at 1/8 of the cell (hires: 64 filters) is two 3x3 convolutions with biases: 2 x (64*64*9 + 64).
     assert unet_generator("hires", out_channels=3, upsample="resize", res_blocks=blocks).count_params() == expected

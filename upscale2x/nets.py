@@ -202,7 +202,6 @@ def unet_generator(
         about twice as fast), except the last layer(s), so the output is float32. Raises ``ValueError`` for an
         unknown preset, upsampler or precision, bad channel counts or a block count outside 0-64.
     """
-    last_dtype = "float32" if precision != "float32" else None  # bf16: the output stays float32
     with precision_scope(precision):
         from ._tf import keras
 
@@ -227,12 +226,12 @@ def unet_generator(
             x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
         init = "zeros" if zero_output else "glorot_uniform"
         out = _upsample_conv(
-            x, out_channels, upsample, "output", activation="tanh", kernel_initializer=init, dtype=last_dtype
-        )
+            x, out_channels, upsample, "output", activation="tanh", kernel_initializer=init, dtype="float32"
+        )  # float32 in any precision, as is the lattice-free layer: the output keeps its 8 bits and more
         if lattice_free:
             from .layers import LatticeFree
 
-            out = LatticeFree(name="lattice_free", dtype=last_dtype)(out)
+            out = LatticeFree(name="lattice_free", dtype="float32")(out)
         name = (
             (preset or f"w{w}")
             + ("" if upsample == "transpose" else f"_{upsample}")
@@ -260,37 +259,33 @@ def patch_discriminator(
     if ndf < 1:
         raise ValueError(f"ndf must be >= 1, got {ndf}")
     with precision_scope(precision):
-        return _patchgan(ndf, in_channels, out_channels, spectral_norm, "float32" if precision != "float32" else None)
+        from ._tf import keras
 
+        layers = keras.layers
 
-def _patchgan(ndf, in_channels, out_channels, spectral_norm, last_dtype):
-    from ._tf import keras
+        def conv(x, filters, strides, name, use_bias=False, dtype=None):
+            padding = "same" if strides == 2 else "valid"
+            inner = f"{name}_raw" if spectral_norm else name
+            c = layers.Conv2D(filters, 4, strides=strides, padding=padding, use_bias=use_bias, name=inner, dtype=dtype)
+            return (layers.SpectralNormalization(c, name=name, dtype=dtype) if spectral_norm else c)(x)
 
-    layers = keras.layers
+        def block(x, filters, strides, batchnorm, name):
+            x = conv(x, filters, strides, f"{name}_conv")
+            if batchnorm and not spectral_norm:
+                x = layers.BatchNormalization(name=f"{name}_bn")(x)
+            return layers.LeakyReLU(0.2, name=f"{name}_act")(x)
 
-    def conv(x, filters, strides, name, use_bias=False, dtype=None):
-        padding = "same" if strides == 2 else "valid"
-        inner = f"{name}_raw" if spectral_norm else name
-        c = layers.Conv2D(filters, 4, strides=strides, padding=padding, use_bias=use_bias, name=inner, dtype=dtype)
-        return (layers.SpectralNormalization(c, name=name, dtype=dtype) if spectral_norm else c)(x)
-
-    def block(x, filters, strides, batchnorm, name):
-        x = conv(x, filters, strides, f"{name}_conv")
-        if batchnorm and not spectral_norm:
-            x = layers.BatchNormalization(name=f"{name}_bn")(x)
-        return layers.LeakyReLU(0.2, name=f"{name}_act")(x)
-
-    inp = keras.Input(shape=(None, None, in_channels), name="input")
-    tar = keras.Input(shape=(None, None, out_channels), name="target")
-    x = layers.Concatenate(name="pair")([inp, tar])
-    x = block(x, ndf, 2, False, "d1")
-    x = block(x, ndf * 2, 2, True, "d2")
-    x = block(x, ndf * 4, 2, True, "d3")
-    x = layers.ZeroPadding2D(name="pad1")(x)
-    x = block(x, ndf * 8, 1, True, "d4")
-    x = layers.ZeroPadding2D(name="pad2")(x)
-    out = conv(x, 1, 1, "logits", use_bias=True, dtype=last_dtype)
-    return keras.Model([inp, tar], out, name=f"patchgan_ndf{ndf}" + ("_sn" if spectral_norm else ""))
+        inp = keras.Input(shape=(None, None, in_channels), name="input")
+        tar = keras.Input(shape=(None, None, out_channels), name="target")
+        x = layers.Concatenate(name="pair")([inp, tar])
+        x = block(x, ndf, 2, False, "d1")
+        x = block(x, ndf * 2, 2, True, "d2")
+        x = block(x, ndf * 4, 2, True, "d3")
+        x = layers.ZeroPadding2D(name="pad1")(x)
+        x = block(x, ndf * 8, 1, True, "d4")
+        x = layers.ZeroPadding2D(name="pad2")(x)
+        out = conv(x, 1, 1, "logits", use_bias=True, dtype="float32")
+        return keras.Model([inp, tar], out, name=f"patchgan_ndf{ndf}" + ("_sn" if spectral_norm else ""))
 
 
 def has_dropout(model) -> bool:

@@ -263,8 +263,15 @@ def train(
     store = CheckpointStore(out / "checkpoints" if chief else Path(tempfile.mkdtemp()) / "ckpt", ckpt)
     # loss_sums / loss_steps: this epoch's per-step losses summed so far, and over how many steps (saved with
     # mid-epoch checkpoints): the history records each epoch's mean loss, not its last step's
-    state = {"epoch": 0, "step": 0, "global_step": 0, "train_seconds": 0.0, "history": [], "loss_sums": {}}
-    state["loss_steps"] = 0
+    state = {
+        "epoch": 0,
+        "step": 0,
+        "global_step": 0,
+        "train_seconds": 0.0,
+        "history": [],
+        "loss_sums": {},
+        "loss_steps": 0,
+    }
     if resume:
         state.update(store.restore())
         # The checkpoint holds the old rates; --lr and --d-lr may change them.

@@ -76,7 +76,8 @@ def _recipe(p: dict) -> str:
     """The adversarial recipe of one phase, in words."""
     if p.get("gan_weight", 1.0) == 0:
         lattice = f" + lattice penalty {p['lattice']}" if p.get("lattice") else ""
-        return f"L1 only{lattice} (GAN weight 0, no discriminator)"
+        texture = f" + texture term {p['texture']}" if p.get("texture") else ""
+        return f"L1 only{lattice}{texture} (GAN weight 0, no discriminator)"
     parts = [f"GAN weight {p['gan_weight']} ({p.get('gan_loss', 'bce')})", f"L1 weight {p['l1_weight']}"]
     if p.get("feature_matching"):
         parts.append(f"feature matching {p['feature_matching']}")
@@ -84,6 +85,8 @@ def _recipe(p: dict) -> str:
         parts.append(f"R1 {p['r1']}")
     if p.get("lattice"):
         parts.append(f"lattice penalty {p['lattice']}")
+    if p.get("texture"):
+        parts.append(f"texture term {p['texture']} (`--texture`)")
     parts.append(f"discriminator ndf {p['ndf']}" + (" with spectral norm" if p.get("spectral_norm") else ""))
     if p.get("d_lr") and p["d_lr"] != p["lr"]:
         parts.append(f"discriminator lr {p['d_lr']}")

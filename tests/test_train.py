@@ -405,14 +405,15 @@ def test_gan_recipe_options_train_and_are_recorded(tmp_path, images):
         "feature_matching": 10.0,
         "r1": 1.0,
         "lattice": 20.0,
+        "texture": 2.0,
         "spectral_norm": True,
         "d_lr": 1e-4,
     }
     out = train(_cfg(images, tmp_path / "r", "see", upsample="resize", **recipe), on_status=statuses.append)
     losses = [s.losses for s in statuses if s.losses][-1]
-    assert {"g_gan", "l1", "d", "fm", "r1", "lattice"} <= set(losses)
+    assert {"g_gan", "l1", "d", "fm", "r1", "lattice", "texture"} <= set(losses)
     assert all(np.isfinite(v) for v in losses.values())
-    assert losses["fm"] > 0 and losses["r1"] > 0 and losses["lattice"] > 0
+    assert losses["fm"] > 0 and losses["r1"] > 0 and losses["lattice"] > 0 and losses["texture"] > 0
     card = json.loads((out / "card.json").read_text())
     assert card["upsample"] == "resize"
     assert {k: card["training"][k] for k in recipe} == recipe
@@ -484,6 +485,7 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
         (["--feature-matching", "-1"], "feature matching weight must be >= 0, got -1.0"),
         (["--r1", "-0.5"], "r1 must be >= 0, got -0.5"),
         (["--lattice", "-1"], "lattice weight must be >= 0, got -1.0"),
+        (["--texture", "-2"], "texture weight must be >= 0, got -2.0"),
         (["--res-blocks", "-1"], "res blocks must be 0-64, got -1"),
         (["--res-blocks", "100"], "res blocks must be 0-64, got 100"),
         (["--d-lr", "2"], "discriminator learning rate must be in (0, 1), got 2.0"),
@@ -558,6 +560,41 @@ def test_the_lattice_penalty_sees_stamped_grids_not_the_photo():
     assert float(lattice_error(tf.constant(periodic_photo), tf.constant(periodic_photo))[0]) < 1e-5
     with pytest.raises(TrainError, match="lattice weight must be >= 0"):
         TrainConfig(data="d", task="sr8x", out="o", lattice=-1.0)
+
+
+def test_texture_error_compares_detail_energy_block_by_block():
+    """gan.texture_error: 0 for the same detail anywhere inside each 8x8 block; a blur or added noise costs."""
+    from scipy.ndimage import laplace
+
+    from upscale2x._tf import tf
+    from upscale2x.metrics import luma
+    from upscale2x.train.gan import GanRecipe, detail_energy, texture_error
+
+    rng = np.random.default_rng(1)
+    real = rng.uniform(-1, 1, (1, 66, 66, 3)).astype(np.float32)
+    # detail_energy is metrics.sharpness's |Laplacian| of the luma, averaged over 8x8 blocks of the valid interior
+    lap = np.abs(laplace(luma(real[0]).astype(np.float64)))[1:-1, 1:-1]
+    blocks = lap.reshape(8, 8, 8, 8).mean(axis=(1, 3))
+    np.testing.assert_allclose(detail_energy(tf.constant(real))[0, :, :, 0], blocks, rtol=1e-4)
+
+    def err(fake):
+        return float(texture_error(tf.constant(real), tf.constant(fake, tf.float32))[0])
+
+    assert err(real) == 0.0
+    assert err(real + 0.2) < 1e-5  # brightness is not detail
+    # the same texture mirrored inside each block (rows 1..64 of the valid interior = 8 blocks of 8)
+    inner = real[:, 1:-1, 1:-1].reshape(1, 8, 8, 8, 8, 3)[:, :, ::-1, :, ::-1].reshape(1, 64, 64, 3)
+    mirrored = real.copy()
+    mirrored[:, 1:-1, 1:-1] = inner
+    blurred = real.copy()
+    blurred[:, 1:-1, 1:-1] = (real[:, :-2, 1:-1] + real[:, 2:, 1:-1] + real[:, 1:-1, :-2] + real[:, 1:-1, 2:]) / 4
+    noisy = real + rng.normal(0, 0.3, real.shape).astype(np.float32)
+    assert err(mirrored) < 0.2 * err(blurred)  # detail put elsewhere in the block costs far less than losing it
+    assert err(blurred) > 0.5 and err(noisy) > 0.1  # less detail, or more, both cost
+    with pytest.raises(ValueError, match="loss weights must be >= 0, got texture -1.0"):
+        GanRecipe(texture=-1.0)
+    with pytest.raises(TrainError, match="texture weight must be >= 0"):
+        TrainConfig(data="d", task="sr8x", out="o", texture=-1.0)
 
 
 def test_a_lattice_free_run_starts_from_a_plain_bundle_and_records_it(tmp_path, images, tiny_bundles):

@@ -75,6 +75,10 @@ def train(
         float,
         typer.Option(help="Penalty on the 8-px-periodic part of the error (checkerboards, hatches); 0 = off."),
     ] = D["lattice"],
+    texture: Annotated[
+        float,
+        typer.Option(help="Weight of the detail-energy term (the target's fine detail in each 8x8 block); 0 = off."),
+    ] = D["texture"],
     spectral_norm: Annotated[
         bool, typer.Option(help="Spectral normalisation on the discriminator (replaces its BatchNorm).")
     ] = D["spectral_norm"],

@@ -58,6 +58,7 @@ class TrainConfig:
     feature_matching: float = 0.0  # weight of pix2pixHD's discriminator feature-matching term (0 = off; HD: 10)
     r1: float = 0.0  # R1 gradient penalty gamma on real images (0 = off)
     lattice: float = 0.0  # weight of the penalty on the error's 8-px-periodic part (gan.lattice_error; 0 = off)
+    texture: float = 0.0  # weight of the 8x8-block detail-energy term (gan.texture_error; 0 = off)
     spectral_norm: bool = False  # spectral normalisation on the discriminator's convolutions (no BatchNorm there)
     d_lr: float | None = None  # discriminator learning rate (None = lr); lower = a slower discriminator
     val_fraction: float = 0.05  # share of images held out for previews and metrics
@@ -94,6 +95,7 @@ class TrainConfig:
             (self.feature_matching >= 0, f"feature matching weight must be >= 0, got {self.feature_matching}"),
             (self.r1 >= 0, f"r1 must be >= 0, got {self.r1}"),
             (self.lattice >= 0, f"lattice weight must be >= 0, got {self.lattice}"),
+            (self.texture >= 0, f"texture weight must be >= 0, got {self.texture}"),
             (self.d_lr is None or 0 < self.d_lr < 1, f"discriminator learning rate must be in (0, 1), got {self.d_lr}"),
             (self.distribute in STRATEGIES, f"distribute must be one of {', '.join(STRATEGIES)}"),
             (self.checkpoint_steps >= 1, "checkpoint steps must be >= 1"),

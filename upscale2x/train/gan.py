@@ -14,6 +14,10 @@ Stabilisers (:class:`GanRecipe`), each off by default so the plain pix2pix loss 
   gives the generator a dense, stable target besides the single real/fake verdict.
 - ``r1``: gamma of the R1 penalty (Mescheder et al. 2018), ``gamma/2 * |grad D(real)|^2``, which keeps the
   discriminator from growing sharp around the real images.
+- ``texture``: weight of a detail-energy term, the L1 distance between the output's and the target's mean
+  absolute luma Laplacian over each 8x8-px block (:func:`texture_error`). It asks for as much fine detail as the
+  target has in each block, wherever in the block it lies, so it rewards invented texture (foliage, gravel) that
+  L1 alone averages away, and penalises detail the target does not have.
 (Spectral normalisation is a property of the discriminator: ``nets.patch_discriminator(spectral_norm=True)``.)
 """
 
@@ -37,14 +41,20 @@ class GanRecipe:
     feature_matching: float = 0.0  # weight of the discriminator feature-matching term (pix2pixHD: 10)
     r1: float = 0.0  # R1 gradient penalty gamma on real images (0 = off)
     lattice: float = 0.0  # weight of the lattice penalty on the error's 8-px-periodic part (0 = off)
+    texture: float = 0.0  # weight of the detail-energy term (texture_error; 0 = off)
 
     def __post_init__(self) -> None:
         if self.loss not in GAN_LOSSES:
             raise ValueError(f"GAN loss must be one of {', '.join(GAN_LOSSES)}, got {self.loss!r}")
-        if self.feature_matching < 0 or self.r1 < 0 or self.lattice < 0:
-            raise ValueError(
-                f"feature matching, r1 and lattice must be >= 0, got {self.feature_matching}, {self.r1}, {self.lattice}"
-            )
+        weights = {
+            "feature matching": self.feature_matching,
+            "r1": self.r1,
+            "lattice": self.lattice,
+            "texture": self.texture,
+        }
+        bad = [f"{k} {v}" for k, v in weights.items() if v < 0]
+        if bad:
+            raise ValueError(f"loss weights must be >= 0, got {', '.join(bad)}")
 
 
 def lattice_error(real, fake):
@@ -59,6 +69,26 @@ def lattice_error(real, fake):
     h, w, k = tf.shape(d)[1], tf.shape(d)[2], LATTICE_PERIOD
     periodic = phase_pattern(d[:, : h // k * k, : w // k * k], k)  # [N, 8, 8, 1]
     return tf.sqrt(tf.reduce_mean(tf.square(periodic), axis=[1, 2, 3]) + 1e-12)
+
+
+TEXTURE_BLOCK = 8  # px: the detail energy is compared block by block, so its place inside a block is free
+_LAPLACIAN = ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))  # metrics.sharpness's (scipy.ndimage.laplace)
+
+
+def detail_energy(img):
+    """Mean absolute Laplacian of the luma over each 8x8-px block: [N, H, W, C] -> [N, H/8, W/8, 1]."""
+    kernel = tf.reshape(tf.constant(_LAPLACIAN, tf.float32), [3, 3, 1, 1])
+    lap = tf.abs(tf.nn.conv2d(preprocess.grayscale(img), kernel, 1, "VALID"))
+    return tf.nn.avg_pool2d(lap, TEXTURE_BLOCK, TEXTURE_BLOCK, "VALID")
+
+
+def texture_error(real, fake):
+    """Per example, the mean absolute difference of :func:`detail_energy` between ``fake`` and ``real``.
+
+    Zero when each 8x8 block of the output holds as much fine detail as the target's, even if it is not the same
+    detail: a shifted or re-invented texture costs nothing, a blur or added noise does.
+    """
+    return _per_example_mean(tf.abs(detail_energy(fake) - detail_energy(real)))
 
 
 def _per_example_mean(x):
@@ -155,6 +185,10 @@ class Pix2Pix(keras.Model):
             if r.lattice > 0:
                 lattice = self._avg(lattice_error(real, fake))
                 g_loss += r.lattice * lattice
+            texture = tf.constant(0.0)
+            if r.texture > 0:
+                texture = self._avg(texture_error(real, fake))
+                g_loss += r.texture * texture
             fm = tf.constant(0.0)
             if r.feature_matching > 0:
                 fm = tf.add_n(
@@ -175,6 +209,8 @@ class Pix2Pix(keras.Model):
             out["r1"] = r1
         if r.lattice > 0:
             out["lattice"] = lattice
+        if r.texture > 0:
+            out["texture"] = texture
         return out
 
     def _l1(self, real, fake):
@@ -182,10 +218,11 @@ class Pix2Pix(keras.Model):
         return self._avg(_per_example_mean(tf.abs(real - fake)))
 
     def _l1_step(self, gen_in, real):
-        """Generator-only step on the L1 term (and the lattice penalty); the discriminator is left as it is.
+        """Generator-only step on the L1 term (and the lattice and texture terms); the discriminator is left as is.
 
         The loss is ``l1 + (lattice / l1_weight) * lattice_error``: Adam's steps do not depend on the loss's scale,
-        so this trains exactly as ``l1_weight * l1 + lattice * lattice_error`` would, the GAN step's weighting.
+        so this trains exactly as ``l1_weight * l1 + lattice * lattice_error`` would, the GAN step's weighting
+        (the texture term likewise).
         """
         r = self.recipe
         with tf.GradientTape() as g_tape:
@@ -195,10 +232,15 @@ class Pix2Pix(keras.Model):
             if r.lattice > 0:
                 lattice = self._avg(lattice_error(real, fake))
                 loss += (r.lattice / self.l1_weight) * lattice
+            if r.texture > 0:
+                texture = self._avg(texture_error(real, fake))
+                loss += (r.texture / self.l1_weight) * texture
         g_vars = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(loss, g_vars), g_vars, strict=True))
         zero = tf.zeros_like(l1)
         out = {"g_gan": zero, "l1": l1, "d": zero}
         if r.lattice > 0:
             out["lattice"] = lattice
+        if r.texture > 0:
+            out["texture"] = texture
         return out

@@ -77,8 +77,10 @@ def _recipe(p: dict) -> str:
     if p.get("gan_weight", 1.0) == 0:
         lattice = f" + lattice penalty {p['lattice']}" if p.get("lattice") else ""
         texture = f" + texture term {p['texture']}" if p.get("texture") else ""
-        return f"L1 only{lattice}{texture} (GAN weight 0, no discriminator)"
-    parts = [f"GAN weight {p['gan_weight']} ({p.get('gan_loss', 'bce')})", f"L1 weight {p['l1_weight']}"]
+        pixel = "squared error (MSE)" if p.get("pixel_loss") == "mse" else "L1"
+        return f"{pixel} only{lattice}{texture} (GAN weight 0, no discriminator)"
+    pixel = "MSE" if p.get("pixel_loss") == "mse" else "L1"
+    parts = [f"GAN weight {p['gan_weight']} ({p.get('gan_loss', 'bce')})", f"{pixel} weight {p['l1_weight']}"]
     if p.get("feature_matching"):
         parts.append(f"feature matching {p['feature_matching']}")
     if p.get("r1"):

@@ -341,6 +341,35 @@ def test_gan_weight_zero_trains_the_generator_on_l1_alone(tmp_path, images, gan_
     assert (losses["d"] == 0 and losses["g_gan"] == 0) == (gan_weight == 0)
 
 
+@pytest.mark.parametrize("gan_weight", [0.0, 1.0])
+def test_pixel_loss_mse_trains_on_the_squared_error(tmp_path, images, gan_weight):
+    """--pixel-loss mse: the term --l1-weight weighs is the mean squared error, logged as "mse", in both steps."""
+    from upscale2x import preprocess
+    from upscale2x._tf import tf
+    from upscale2x.train.fit import _build
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((2, 32, 32, 3)), tf.float32)
+    y = tf.constant(rng.random((2, 256, 256, 3)), tf.float32)
+    moved, losses = {}, {}
+    for pixel in ("l1", "mse"):
+        tf.keras.utils.set_random_seed(0)
+        model = _build(_cfg(images, tmp_path / pixel, "sr8x", gan_weight=gan_weight, pixel_loss=pixel), 2)
+        g0 = model.generator.get_weights()
+        fake = model.call(x, training=True)  # the output the step sees (BatchNorm in training mode, no update)
+        err = (preprocess.to_model(y) - fake).numpy()
+        tf.keras.utils.set_random_seed(0)
+        model = _build(_cfg(images, tmp_path / pixel, "sr8x", gan_weight=gan_weight, pixel_loss=pixel), 2)
+        losses[pixel] = {k: float(v) for k, v in model.train_step((x, y)).items()}
+        moved[pixel] = [b - a for a, b in zip(g0, model.generator.get_weights(), strict=True)]
+        expect = np.mean(np.square(err)) if pixel == "mse" else np.mean(np.abs(err))
+        assert losses[pixel][pixel] == pytest.approx(expect, rel=1e-4)
+    assert "mse" not in losses["l1"] and "l1" not in losses["mse"]
+    assert max(float(np.max(np.abs(a - b))) for a, b in zip(moved["l1"], moved["mse"], strict=True)) > 1e-6
+    with pytest.raises(TrainError, match="pixel loss must be one of l1, mse, got 'l2'"):
+        TrainConfig(data="d", task="sr8x", out="o", pixel_loss="l2")
+
+
 def test_the_lattice_penalty_also_trains_an_l1_only_run(tmp_path, images):
     """--lattice with --gan-weight 0 (the L1-only step) was silently ignored: same weights, no lattice loss."""
     from upscale2x._tf import tf
@@ -406,12 +435,13 @@ def test_gan_recipe_options_train_and_are_recorded(tmp_path, images):
         "r1": 1.0,
         "lattice": 20.0,
         "texture": 2.0,
+        "pixel_loss": "mse",
         "spectral_norm": True,
         "d_lr": 1e-4,
     }
     out = train(_cfg(images, tmp_path / "r", "see", upsample="resize", **recipe), on_status=statuses.append)
     losses = [s.losses for s in statuses if s.losses][-1]
-    assert {"g_gan", "l1", "d", "fm", "r1", "lattice", "texture"} <= set(losses)
+    assert {"g_gan", "mse", "d", "fm", "r1", "lattice", "texture"} <= set(losses)
     assert all(np.isfinite(v) for v in losses.values())
     assert losses["fm"] > 0 and losses["r1"] > 0 and losses["lattice"] > 0 and losses["texture"] > 0
     card = json.loads((out / "card.json").read_text())
@@ -486,6 +516,7 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
         (["--r1", "-0.5"], "r1 must be >= 0, got -0.5"),
         (["--lattice", "-1"], "lattice weight must be >= 0, got -1.0"),
         (["--texture", "-2"], "texture weight must be >= 0, got -2.0"),
+        (["--pixel-loss", "l2"], "pixel loss must be one of l1, mse, got 'l2'"),
         (["--res-blocks", "-1"], "res blocks must be 0-64, got -1"),
         (["--res-blocks", "100"], "res blocks must be 0-64, got 100"),
         (["--d-lr", "2"], "discriminator learning rate must be in (0, 1), got 2.0"),

@@ -10,7 +10,7 @@ import typer
 from ..fieldcheck import defaults
 from ..nets import PRESETS, UPSAMPLERS
 from ..tasks import TASKS
-from ..train.config import GAN_LOSSES, TrainConfig
+from ..train.config import GAN_LOSSES, PIXEL_LOSSES, TrainConfig
 from .common import err, fail, handles_errors, plain, progress_bar
 
 D = defaults(TrainConfig)  # the option defaults are the config's: written once, in train/config.py
@@ -57,6 +57,10 @@ def train(
     batch: Annotated[int, typer.Option(min=1, help="Images per step (per replica).")] = D["batch"],
     lr: Annotated[float, typer.Option(help="Adam learning rate (both nets).")] = D["lr"],
     l1_weight: Annotated[float, typer.Option(help="Weight of the L1 term (pix2pix: 100).")] = D["l1_weight"],
+    pixel_loss: Annotated[
+        str,
+        typer.Option(help=f"The pixel term --l1-weight weighs: {', '.join(PIXEL_LOSSES)} (mse: for a PSNR fine-tune)."),
+    ] = D["pixel_loss"],
     gan_weight: Annotated[
         float, typer.Option(help="Weight of the GAN term (pix2pix: 1); 0 = L1 alone, no discriminator.")
     ] = D["gan_weight"],

@@ -12,6 +12,7 @@ from ..nets import MAX_RES_BLOCKS, PRECISIONS, PRESETS, UPSAMPLERS
 from ..tasks import TASKS
 
 STRATEGIES = ("none", "mirrored", "multiworker")
+PIXEL_LOSSES = ("l1", "mse")  # the pixel term weighed by l1_weight (train/gan.py)
 GAN_LOSSES = ("bce", "lsgan", "hinge")  # adversarial losses (train/gan.py): pix2pix's, least squares, hinge
 # Settings that must not change between a run and its resumption (epochs may grow; quiet/progress may change).
 # Widths are compared as built (base width and cap), so a run started with --base-width 16 --max-width 128 may be
@@ -59,6 +60,7 @@ class TrainConfig:
     r1: float = 0.0  # R1 gradient penalty gamma on real images (0 = off)
     lattice: float = 0.0  # weight of the penalty on the error's 8-px-periodic part (gan.lattice_error; 0 = off)
     texture: float = 0.0  # weight of the 8x8-block detail-energy term (gan.texture_error; 0 = off)
+    pixel_loss: str = "l1"  # the pixel term weighed by l1_weight: l1 or mse (squared error)
     spectral_norm: bool = False  # spectral normalisation on the discriminator's convolutions (no BatchNorm there)
     d_lr: float | None = None  # discriminator learning rate (None = lr); lower = a slower discriminator
     val_fraction: float = 0.05  # share of images held out for previews and metrics
@@ -96,6 +98,10 @@ class TrainConfig:
             (self.r1 >= 0, f"r1 must be >= 0, got {self.r1}"),
             (self.lattice >= 0, f"lattice weight must be >= 0, got {self.lattice}"),
             (self.texture >= 0, f"texture weight must be >= 0, got {self.texture}"),
+            (
+                self.pixel_loss in PIXEL_LOSSES,
+                f"pixel loss must be one of {', '.join(PIXEL_LOSSES)}, got {self.pixel_loss!r}",
+            ),
             (self.d_lr is None or 0 < self.d_lr < 1, f"discriminator learning rate must be in (0, 1), got {self.d_lr}"),
             (self.distribute in STRATEGIES, f"distribute must be one of {', '.join(STRATEGIES)}"),
             (self.checkpoint_steps >= 1, "checkpoint steps must be >= 1"),

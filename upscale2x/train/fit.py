@@ -133,7 +133,7 @@ def _build(cfg: TrainConfig, global_batch: int):
         spectral_norm=cfg.spectral_norm,
         precision=cfg.precision,
     )
-    recipe = GanRecipe(cfg.gan_loss, cfg.feature_matching, cfg.r1, cfg.lattice, cfg.texture)
+    recipe = GanRecipe(cfg.gan_loss, cfg.feature_matching, cfg.r1, cfg.lattice, cfg.texture, cfg.pixel_loss)
     model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch, cfg.gan_weight, recipe)
     g_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
     d_opt = keras.optimizers.Adam(cfg.disc_lr, beta_1=0.5)
@@ -362,6 +362,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "r1": cfg.r1,
             "lattice": cfg.lattice,
             "texture": cfg.texture,
+            "pixel_loss": cfg.pixel_loss,
             "res_blocks": cfg.res_blocks,
             "lattice_free": cfg.lattice_free,
             "precision": cfg.precision,

@@ -14,6 +14,8 @@ Stabilisers (:class:`GanRecipe`), each off by default so the plain pix2pix loss 
   gives the generator a dense, stable target besides the single real/fake verdict.
 - ``r1``: gamma of the R1 penalty (Mescheder et al. 2018), ``gamma/2 * |grad D(real)|^2``, which keeps the
   discriminator from growing sharp around the real images.
+- ``pixel``: the pixel term weighed by ``l1_weight``: ``l1`` (pix2pix) or ``mse``, the squared error, whose
+  optimum is the PSNR's (L1's is the median), for a last PSNR fine-tune. Logged under its own name.
 - ``texture``: weight of a detail-energy term, the L1 distance between the output's and the target's mean
   absolute luma Laplacian over each 8x8-px block (:func:`texture_error`). It asks for as much fine detail as the
   target has in each block, wherever in the block it lies, so it rewards invented texture (foliage, gravel) that
@@ -30,7 +32,7 @@ from .._tf import keras, tf
 from ..layers import phase_pattern
 from ..metrics import LATTICE_PERIOD  # the penalty sees the measure's grid: patterns of period 1, 2, 4 or 8 px
 from ..nets import DISC_FEATURES
-from .config import GAN_LOSSES
+from .config import GAN_LOSSES, PIXEL_LOSSES
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,13 @@ class GanRecipe:
     r1: float = 0.0  # R1 gradient penalty gamma on real images (0 = off)
     lattice: float = 0.0  # weight of the lattice penalty on the error's 8-px-periodic part (0 = off)
     texture: float = 0.0  # weight of the detail-energy term (texture_error; 0 = off)
+    pixel: str = "l1"  # one of PIXEL_LOSSES: the pixel term
 
     def __post_init__(self) -> None:
         if self.loss not in GAN_LOSSES:
             raise ValueError(f"GAN loss must be one of {', '.join(GAN_LOSSES)}, got {self.loss!r}")
+        if self.pixel not in PIXEL_LOSSES:
+            raise ValueError(f"pixel loss must be one of {', '.join(PIXEL_LOSSES)}, got {self.pixel!r}")
         weights = {
             "feature matching": self.feature_matching,
             "r1": self.r1,
@@ -163,7 +168,7 @@ class Pix2Pix(keras.Model):
         x, target = data
         gen_in, real = self.generator_input(x), preprocess.to_model(target)
         if self.gan_weight == 0:
-            return self._l1_step(gen_in, real)
+            return self._pixel_step(gen_in, real)
         r = self.recipe
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.fake(gen_in, training=True)
@@ -179,8 +184,8 @@ class Pix2Pix(keras.Model):
                 r1 = tf.constant(0.0)
             fake_features, d_fake = self._discriminate(gen_in, fake)
             g_gan = self._avg(_g_adversarial(r.loss, d_fake))
-            l1 = self._l1(real, fake)
-            g_loss = self.gan_weight * g_gan + self.l1_weight * l1
+            pixel = self._pixel(real, fake)
+            g_loss = self.gan_weight * g_gan + self.l1_weight * pixel
             lattice = tf.constant(0.0)
             if r.lattice > 0:
                 lattice = self._avg(lattice_error(real, fake))
@@ -202,7 +207,7 @@ class Pix2Pix(keras.Model):
         g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
         self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
-        out = {"g_gan": g_gan, "l1": l1, "d": d_loss}
+        out = {"g_gan": g_gan, r.pixel: pixel, "d": d_loss}
         if r.feature_matching > 0:
             out["fm"] = fm
         if r.r1 > 0:
@@ -213,22 +218,23 @@ class Pix2Pix(keras.Model):
             out["texture"] = texture
         return out
 
-    def _l1(self, real, fake):
-        """The L1 term, averaged per example and over the global batch."""
-        return self._avg(_per_example_mean(tf.abs(real - fake)))
+    def _pixel(self, real, fake):
+        """The pixel term (L1 or squared error), averaged per example and over the global batch."""
+        err = real - fake
+        return self._avg(_per_example_mean(tf.square(err) if self.recipe.pixel == "mse" else tf.abs(err)))
 
-    def _l1_step(self, gen_in, real):
-        """Generator-only step on the L1 term (and the lattice and texture terms); the discriminator is left as is.
+    def _pixel_step(self, gen_in, real):
+        """Generator-only step on the pixel term (and the lattice and texture terms); the discriminator is left as is.
 
-        The loss is ``l1 + (lattice / l1_weight) * lattice_error``: Adam's steps do not depend on the loss's scale,
-        so this trains exactly as ``l1_weight * l1 + lattice * lattice_error`` would, the GAN step's weighting
+        The loss is ``pixel + (lattice / l1_weight) * lattice_error``: Adam's steps do not depend on the loss's scale,
+        so this trains exactly as ``l1_weight * pixel + lattice * lattice_error`` would, the GAN step's weighting
         (the texture term likewise).
         """
         r = self.recipe
         with tf.GradientTape() as g_tape:
             fake = self.fake(gen_in, training=True)
-            l1 = self._l1(real, fake)
-            loss = l1
+            pixel = self._pixel(real, fake)
+            loss = pixel
             if r.lattice > 0:
                 lattice = self._avg(lattice_error(real, fake))
                 loss += (r.lattice / self.l1_weight) * lattice
@@ -237,8 +243,8 @@ class Pix2Pix(keras.Model):
                 loss += (r.texture / self.l1_weight) * texture
         g_vars = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(loss, g_vars), g_vars, strict=True))
-        zero = tf.zeros_like(l1)
-        out = {"g_gan": zero, "l1": l1, "d": zero}
+        zero = tf.zeros_like(pixel)
+        out = {"g_gan": zero, r.pixel: pixel, "d": zero}
         if r.lattice > 0:
             out["lattice"] = lattice
         if r.texture > 0:

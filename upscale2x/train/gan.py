@@ -186,14 +186,9 @@ class Pix2Pix(keras.Model):
             g_gan = self._avg(_g_adversarial(r.loss, d_fake))
             pixel = self._pixel(real, fake)
             g_loss = self.gan_weight * g_gan + self.l1_weight * pixel
-            lattice = tf.constant(0.0)
-            if r.lattice > 0:
-                lattice = self._avg(lattice_error(real, fake))
-                g_loss += r.lattice * lattice
-            texture = tf.constant(0.0)
-            if r.texture > 0:
-                texture = self._avg(texture_error(real, fake))
-                g_loss += r.texture * texture
+            penalties = self._penalties(real, fake)
+            for weight, value in penalties.values():
+                g_loss += weight * value
             fm = tf.constant(0.0)
             if r.feature_matching > 0:
                 fm = tf.add_n(
@@ -212,11 +207,13 @@ class Pix2Pix(keras.Model):
             out["fm"] = fm
         if r.r1 > 0:
             out["r1"] = r1
-        if r.lattice > 0:
-            out["lattice"] = lattice
-        if r.texture > 0:
-            out["texture"] = texture
-        return out
+        return out | {name: value for name, (_, value) in penalties.items()}
+
+    def _penalties(self, real, fake):
+        """The lattice and texture terms that are on, by name: (weight, value averaged over the global batch)."""
+        r = self.recipe
+        terms = {"lattice": (r.lattice, lattice_error), "texture": (r.texture, texture_error)}
+        return {name: (w, self._avg(error(real, fake))) for name, (w, error) in terms.items() if w > 0}
 
     def _pixel(self, real, fake):
         """The pixel term (L1 or squared error), averaged per example and over the global batch."""
@@ -235,18 +232,11 @@ class Pix2Pix(keras.Model):
             fake = self.fake(gen_in, training=True)
             pixel = self._pixel(real, fake)
             loss = pixel
-            if r.lattice > 0:
-                lattice = self._avg(lattice_error(real, fake))
-                loss += (r.lattice / self.l1_weight) * lattice
-            if r.texture > 0:
-                texture = self._avg(texture_error(real, fake))
-                loss += (r.texture / self.l1_weight) * texture
+            penalties = self._penalties(real, fake)
+            for weight, value in penalties.values():
+                loss += (weight / self.l1_weight) * value
         g_vars = self.generator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(loss, g_vars), g_vars, strict=True))
         zero = tf.zeros_like(pixel)
         out = {"g_gan": zero, r.pixel: pixel, "d": zero}
-        if r.lattice > 0:
-            out["lattice"] = lattice
-        if r.texture > 0:
-            out["texture"] = texture
-        return out
+        return out | {name: value for name, (_, value) in penalties.items()}

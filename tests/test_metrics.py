@@ -73,3 +73,57 @@ def test_sharpness_is_zero_for_flat_and_grows_with_detail(photo):
 
     blurred = gaussian_filter(photo, sigma=(2, 2, 0))
     assert sharpness(blurred) < 0.5 * sharpness(photo)
+
+
+# --- The measures of imagined pictures (benchmarks/imagine.py) ---
+
+
+def test_a_photo_against_itself_scores_one_on_every_imagine_measure(photo):
+    from upscale2x.metrics import imagine_scores
+
+    s = imagine_scores(photo, photo)
+    assert s["detail"] == pytest.approx(1.0)
+    assert s["colourfulness"] == pytest.approx(1.0)
+    assert s["axis"] == pytest.approx(1.0)
+    assert s["lattice"] == pytest.approx(1.0)
+    assert s["frame"] == 0.0
+
+
+def test_a_blur_has_little_detail_and_grey_has_no_colour(photo):
+    from scipy.ndimage import gaussian_filter
+
+    from upscale2x.metrics import colourfulness, imagine_scores
+
+    blurred = gaussian_filter(photo, (2, 2, 0))
+    assert imagine_scores(blurred, photo)["detail"] < 0.3
+    grey = np.repeat(photo.mean(axis=2, keepdims=True), 3, axis=2)
+    assert colourfulness(grey) == pytest.approx(0.0, abs=1e-6)
+    assert 20 < colourfulness(photo) < 150  # an everyday photo on the Hasler-Süsstrunk scale
+
+
+def test_planted_streaks_raise_the_axis_share(photo):
+    from upscale2x.metrics import axis_share, imagine_scores
+
+    rng = np.random.default_rng(0)
+    columns = 0.1 * rng.standard_normal(photo.shape[1]).astype(np.float32)  # each column a little lighter or darker
+    streaked = np.clip(photo + columns[None, :, None], 0, 1)
+    assert imagine_scores(streaked, photo)["axis"] > 1.2
+    # Pure streaks put 2/3 of their power on the axis (the Hann window spreads the rest to the next bins, as its
+    # spectrum is 1/2, -1/4, -1/4); white noise puts about 2 / side of it there.
+    assert axis_share(np.tile(columns, (64, 1))[:, :64]) > 0.6
+    assert axis_share(rng.random((256, 256))) < 0.02
+
+
+def test_a_planted_frame_raises_the_frame_score(photo):
+    from upscale2x.metrics import frame_excess, frame_step
+
+    framed = photo.copy()
+    framed[:4] += 0.02
+    framed[-4:] += 0.02
+    framed[4:-4, :4] += 0.02
+    framed[4:-4, -4:] += 0.02
+    assert frame_excess(np.clip(framed, 0, 1), photo) == pytest.approx(0.02 * 255, rel=0.1)  # 5 grey levels
+    flat = np.full((64, 64), 0.5, np.float32)
+    assert frame_step(flat) == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="frame step needs"):
+        frame_step(flat[:20, :20])

@@ -116,3 +116,85 @@ def compare(outputs: list[np.ndarray], baselines: list[np.ndarray], targets: lis
     res["sharpness_ratio"] = res["sharpness_model"] / max(res["sharpness_bicubic"], 1e-12)
     res["sharpness_vs_target"] = res["sharpness_model"] / max(res["sharpness_target"], 1e-12)
     return {k: round(v, 4) for k, v in res.items()}
+
+
+# --- Measures of imagined pictures (the see models and chains): each compared with a real photo's. ---
+
+FRAME_RING = 4  # the outer ring whose step to the image's inside reads a frame, in pixels
+FRAME_INNER = 8  # the ring just inside it, the reference level
+
+
+def colourfulness(a: np.ndarray) -> float:
+    """Hasler and Süsstrunk's colourfulness (2003) of an RGB image in [0, 1], on the 0-255 scale.
+
+    ``sqrt(std(rg)^2 + std(yb)^2) + 0.3 sqrt(mean(rg)^2 + mean(yb)^2)`` with ``rg = R - G`` and
+    ``yb = (R + G) / 2 - B``: 0 for a grey image, about 30-60 for everyday photos, above 100 for saturated ones.
+    """
+    if a.ndim != 3 or a.shape[-1] < 3:
+        return 0.0
+    rgb = a[..., :3].astype(np.float64) * 255.0
+    rg = rgb[..., 0] - rgb[..., 1]
+    yb = 0.5 * (rgb[..., 0] + rgb[..., 1]) - rgb[..., 2]
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def axis_share(a: np.ndarray) -> float:
+    """Share of the luma's non-DC power on the kx = 0 and ky = 0 axes of a Hann-windowed FFT.
+
+    Horizontal or vertical streaks (and a frame, or any pattern constant along rows or columns) put their power
+    on those two lines of the spectrum; a natural photo spreads its power over all orientations. The window keeps
+    the image's own borders (an FFT's wrap-around edges) off the axes. Raises ``ValueError`` below 16x16.
+    """
+    y = luma(a).astype(np.float64)
+    if min(y.shape) < 16:
+        raise ValueError(f"axis share needs at least 16x16 pixels, got {y.shape[1]}x{y.shape[0]}")
+    window = np.outer(np.hanning(y.shape[0]), np.hanning(y.shape[1]))
+    power = np.abs(np.fft.fft2((y - y.mean()) * window)) ** 2
+    power[0, 0] = 0.0
+    total = power.sum()
+    if total <= 0:
+        return 0.0
+    return float((power[0, :].sum() + power[:, 0].sum()) / total)
+
+
+def frame_step(a: np.ndarray) -> float:
+    """The outer 4-px ring's mean luma minus that of the 8-px ring inside it, in grey levels (0-255).
+
+    A generator that knows where its cell ends (zero padding) paints a lighter or darker frame there; a photo's
+    step is a few grey levels either way. Raises ``ValueError`` below 32x32 (no inside left).
+    """
+    y = luma(a).astype(np.float64) * 255.0
+    h, w = y.shape
+    r, q = FRAME_RING, FRAME_RING + FRAME_INNER
+    if min(h, w) < 2 * q + 8:
+        raise ValueError(f"frame step needs at least {2 * q + 8}x{2 * q + 8} pixels, got {w}x{h}")
+
+    def ring_mean(outer: int, inner: int) -> float:
+        mask = np.zeros_like(y, dtype=bool)
+        mask[outer : h - outer, outer : w - outer] = True
+        mask[inner : h - inner, inner : w - inner] = False
+        return float(y[mask].mean())
+
+    return ring_mean(0, r) - ring_mean(r, q)
+
+
+def frame_excess(a: np.ndarray, photo: np.ndarray) -> float:
+    """How far ``a``'s frame step departs from the photo's, in grey levels (0 = a frame no stronger than the photo's)."""
+    return abs(frame_step(a) - frame_step(photo))
+
+
+def imagine_scores(output: np.ndarray, photo: np.ndarray) -> dict[str, float]:
+    """An imagined picture against the real photo it was made from (same size), each 1.0 = as the photo.
+
+    ``detail`` (mean abs. Laplacian), ``colourfulness`` and ``axis`` (axis share) are ratios output / photo;
+    ``frame`` is :func:`frame_excess` in grey levels; ``lattice`` is :func:`lattice_ratio`.
+    """
+    if luma(output).shape != luma(photo).shape:
+        raise ValueError(f"imagine scores compare images of one size, got {output.shape[:2]} and {photo.shape[:2]}")
+    return {
+        "detail": sharpness(output) / max(sharpness(photo), 1e-12),
+        "colourfulness": colourfulness(output) / max(colourfulness(photo), 1e-12),
+        "axis": axis_share(output) / max(axis_share(photo), 1e-12),
+        "frame": frame_excess(output, photo),
+        "lattice": lattice_ratio(output, photo),
+    }

@@ -179,7 +179,7 @@ def frame_step(a: np.ndarray) -> float:
 
 
 def frame_excess(a: np.ndarray, photo: np.ndarray) -> float:
-    """How far ``a``'s frame step departs from the photo's, in grey levels (0 = a frame no stronger than the photo's)."""
+    """How far the frame step of ``a`` departs from the photo's, in grey levels (0 = no stronger frame)."""
     return abs(frame_step(a) - frame_step(photo))
 
 

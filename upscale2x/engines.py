@@ -1,9 +1,10 @@
-"""Which engine runs a bundle's cells: Keras (TensorFlow) or LiteRT, and the LiteRT runner itself.
+"""Which engine runs a bundle's cells, Keras (TensorFlow) or LiteRT, and each made into the tiler's cell function.
 
 A bundle exported with `upscale2x export` (export.py) holds ``model.tflite`` beside ``model.keras``: the whole
 cell function after the task's cell transform (the [-1, 1] range, the generator, the residual add, the clip),
 so it takes lifted cells ``[N, S, S, Cin]`` in [0, 1] and gives ``[N, S, S, Cout]`` in [0, 1]. The card's
-``exports["litert"]`` says how it was made and how far it is from Keras. This module never imports TensorFlow.
+``exports["litert"]`` says how it was made and how far it is from Keras. Only :func:`keras_cell_fn` imports TensorFlow
+(when called), so a LiteRT render never does.
 """
 
 from __future__ import annotations
@@ -147,3 +148,51 @@ def select_engine(
             raise
         return "keras", f"{e}; using Keras", None
     return LITERT, None, cell
+
+
+def keras_cell_fn(model, spec, alpha: bool, batch: int | None):
+    """A Keras generator as the tiler's ``fn(batch[N, h, w, Cin (+1)]) -> batch[N, h*s, w*s, 3 (+1)]`` (numpy).
+
+    ``spec`` is the bundle's task (its cell transform, channels, residual add). With ``batch`` every call is padded
+    to that many cells, so one shape is traced for a whole tiled render; ``None`` (untiled runs) traces once per
+    image size, because a shape-generic trace cannot run the bilinear resize of upsample="bilinear" generators.
+    An alpha channel (the last) is resized bicubically beside the model. Imports TensorFlow.
+    """
+    from . import preprocess
+    from ._tf import tf
+
+    lift = preprocess.transform(spec.cell_prep)
+
+    @tf.function(reduce_retracing=batch is not None)
+    def run(x):
+        gen_in = preprocess.to_model(lift(x[..., : spec.in_channels]))
+        y = preprocess.from_model(preprocess.compose(gen_in, model(gen_in, training=False), spec.residual))
+        if not alpha:
+            return y
+        a = tf.clip_by_value(tf.image.resize(x[..., -1:], tf.shape(y)[1:3], method="bicubic"), 0.0, 1.0)
+        return tf.concat([y, a], axis=-1)
+
+    def call(cells: np.ndarray) -> np.ndarray:
+        n = len(cells)  # a short last batch is padded: one traced shape, no re-tracing halfway through a render
+        if batch is not None and n < batch:
+            cells = np.concatenate([cells, np.zeros((batch - n, *cells.shape[1:]), cells.dtype)])
+        return run(tf.convert_to_tensor(cells, tf.float32)).numpy()[:n]
+
+    return call
+
+
+def litert_cell_fn(runner: LiteRTCell, spec, alpha: bool):
+    """A loaded :class:`LiteRTCell` as the tiler's cell function (numpy only: the cell transform's numpy twin)."""
+    from . import resample
+
+    lift = resample.transform(spec.cell_prep)
+
+    def call(cells: np.ndarray) -> np.ndarray:
+        y = runner(lift(cells[..., : spec.in_channels]))  # the runner pads a short batch itself
+        if not alpha:
+            return y
+        side = y.shape[1]
+        a = np.clip(resample.resize(cells[..., -1:], side, side), 0.0, 1.0)
+        return np.concatenate([y, a], axis=-1)
+
+    return call

@@ -23,7 +23,9 @@ from .atomic import private_folder, publish
 from .bundle import CARD, Card, load_bundle
 from .engines import LITERT, TFLITE, LiteRTCell, sha256
 from .errors import ModelError
+from .tasks import TASKS
 
+FRAME = TASKS["see"].in_cell  # the web page's square frame: one see cell
 QUANTIZE = ("none", "fp16", "int8")
 MAX_ERROR = 4 / 255  # default refusal threshold on the probe set's max error (output units; int8 sr8x: 3.6/255)
 PROBE_CELLS = 16
@@ -187,3 +189,27 @@ def _with_export(card: Card, record: dict) -> Card:
     from dataclasses import replace
 
     return replace(card, exports={**card.exports, LITERT: record})
+
+
+def _frame_body(model, x):
+    """The page's frame function in TensorFlow ops: RGBA [1, 256, 256, 4] in 0..255 -> RGBA in 0..255."""
+    from . import preprocess
+    from ._tf import tf
+    from .colour import LUMA
+    from .resample import SEE_FACTOR, area_matrix, cubic_matrix
+
+    small = round(FRAME / SEE_FACTOR)
+    down = tf.constant(area_matrix(FRAME, small))  # [11, 256]
+    up = tf.constant(cubic_matrix(small, FRAME))  # [256, 11]
+    rgb = x[..., :3] / 255.0
+    gray = tf.tensordot(rgb, tf.constant(LUMA, tf.float32), [[3], [0]])  # [1, 256, 256]
+    g = tf.matmul(tf.matmul(down, gray[0]), down, transpose_b=True)  # area down: [11, 11]
+    g = tf.clip_by_value(tf.matmul(tf.matmul(up, g), up, transpose_b=True), 0.0, 1.0)  # cubic up: [256, 256]
+    gen_in = preprocess.to_model(g[None, :, :, None])
+    out = preprocess.from_model(model(gen_in, training=False)) * 255.0
+    return tf.concat([out, tf.fill([1, FRAME, FRAME, 1], 255.0)], axis=-1)
+
+
+def see_frame_tflite(model, quantize: str) -> bytes:
+    """A see generator as the web page's whole frame function (:func:`_frame_body`), converted to LiteRT."""
+    return to_tflite(model, [1, FRAME, FRAME, 4], _frame_body, quantize)

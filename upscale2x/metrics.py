@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .preprocess import luma
+from .colour import luma
 
 SHAVE = 8  # border pixels left out of PSNR and SSIM
 LATTICE_PERIOD = 8  # the lattice measure counts periods 2, 4 and 8 px (every divisor of 8) on both axes

@@ -112,52 +112,11 @@ class Stage:
         return self._fns[alpha]
 
     def _build_fn(self, alpha: bool):
+        from .engines import keras_cell_fn, litert_cell_fn
+
         if self.engine == "litert":
-            return self._litert_fn(alpha)
-        from . import preprocess
-        from ._tf import tf
-
-        spec, model = self.bundle.spec, self.model
-        lift = preprocess.transform(spec.cell_prep)
-
-        # Tiled runs have one batch shape; untiled runs trace once per image size, because a shape-generic trace
-        # cannot run the bilinear resize of upsample="bilinear" generators.
-        @tf.function(reduce_retracing=self.tiles)
-        def run(batch):
-            x = batch[..., : spec.in_channels]
-            gen_in = preprocess.to_model(lift(x))
-            y = preprocess.from_model(preprocess.compose(gen_in, model(gen_in, training=False), spec.residual))
-            if not alpha:
-                return y
-            a = batch[..., -1:]
-            size = tf.shape(y)[1:3]
-            a = tf.clip_by_value(tf.image.resize(a, size, method="bicubic"), 0.0, 1.0)
-            return tf.concat([y, a], axis=-1)
-
-        def call(batch: np.ndarray) -> np.ndarray:
-            # Pad a short last batch to the full size: one traced shape, no re-tracing halfway through a render.
-            n = len(batch)
-            if self.tiles and n < self.batch:
-                batch = np.concatenate([batch, np.zeros((self.batch - n, *batch.shape[1:]), batch.dtype)])
-            return run(tf.convert_to_tensor(batch, tf.float32)).numpy()[:n]
-
-        return call
-
-    def _litert_fn(self, alpha: bool):
-        from . import resample
-
-        spec, runner = self.bundle.spec, self.runner
-        lift = resample.transform(spec.cell_prep)
-
-        def call(batch: np.ndarray) -> np.ndarray:
-            y = runner(lift(batch[..., : spec.in_channels]))  # the runner pads a short batch itself
-            if not alpha:
-                return y
-            side = y.shape[1]
-            a = np.clip(resample.resize(batch[..., -1:], side, side), 0.0, 1.0)
-            return np.concatenate([y, a], axis=-1)
-
-        return call
+            return litert_cell_fn(self.runner, self.bundle.spec, alpha)
+        return keras_cell_fn(self.model, self.bundle.spec, alpha, self.batch if self.tiles else None)
 
     def cells(self, height: int, width: int) -> int:
         """Model calls' worth of cells for an input of this size (1 when untiled)."""

@@ -6,10 +6,9 @@ grayscale conversion live here and nowhere else.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._tf import tf
-from .resample import LUMA, SEE_FACTOR, SR_FACTOR  # the constants live with the numpy twins of these transforms
+from .colour import LUMA
+from .resample import SEE_FACTOR, SR_FACTOR  # the constants live with the numpy twins of these transforms
 from .tasks import TASKS
 
 SEE_BRIGHTNESS = 0.20  # ± random brightness (relative) in training
@@ -40,13 +39,6 @@ def grayscale(x):
     if x.shape[-1] == 1:
         return x
     return tf.expand_dims(tf.tensordot(tf.convert_to_tensor(x, tf.float32), LUMA, [[-1], [-1]]), -1)
-
-
-def luma(a: np.ndarray) -> np.ndarray:
-    """The same luma in numpy: ``[H, W, 3]`` -> ``[H, W]``; a 2-D array or one channel passes through."""
-    if a.ndim == 2:
-        return a.astype(np.float32)
-    return a[..., 0].astype(np.float32) if a.shape[-1] == 1 else a[..., :3].astype(np.float32) @ np.float32(LUMA)
 
 
 def _hw(x):

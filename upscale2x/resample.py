@@ -13,11 +13,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from .colour import luma
 from .tasks import TASKS
 
 SR_FACTOR = TASKS["sr8x"].scale  # sr8x: 256x256 target <-> 32x32 input
 SEE_FACTOR = 24  # Learning to See: 24x area downscale, then cubic back up
-LUMA = (0.2989, 0.5870, 0.1140)  # ITU-R 601 luma weights, as tf.image.rgb_to_grayscale has them
 
 _TABLE = 1024  # tf's resize_bicubic looks its weights up in a table of this many steps
 _A = -0.5  # Keys' cubic with a = -0.5 (tf's half-pixel bicubic)
@@ -91,7 +91,7 @@ def resize(x: np.ndarray, height: int, width: int, method: str = "bicubic") -> n
 def grayscale(x: np.ndarray) -> np.ndarray:
     """RGB -> ``[..., 1]`` (ITU-R 601 luma, as preprocess.grayscale); one channel passes through."""
     x = np.asarray(x, np.float32)
-    return x if x.shape[-1] == 1 else (x[..., :3] @ np.float32(LUMA))[..., None]
+    return x if x.shape[-1] == 1 else luma(x)[..., None]
 
 
 def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -1,11 +1,11 @@
 """`upscale2x web`: Learning to See as a self-contained static site (LiteRT.js), and a localhost server for it.
 
-Each `see` bundle becomes one LiteRT model of the whole frame function, so the page does nothing per pixel in
-JavaScript: RGBA camera pixels (0..255, straight from a canvas) in, RGBA out. Inside the graph: the training
-preprocessing (grayscale, 24x area down, cubic up: the matrices of resample.py, the same numbers as
-preprocess.py), the generator (int8 weights, like the paper's uint8) and the [0, 255] RGBA output. Why LiteRT.js
-and not TensorFlow.js: the `.tflite` path already exists (export.py) and is measured against Keras; TF.js would
-need its own converter, which does not follow Keras 3.
+Each `see` bundle becomes one LiteRT model of the whole frame function (export.see_frame_tflite), so the page
+does nothing per pixel in JavaScript: RGBA camera pixels (0..255, straight from a canvas) in, RGBA out. Inside the
+graph: the training preprocessing (grayscale, 24x area down, cubic up: the same numbers as preprocess.py), the
+generator (int8 weights, like the paper's uint8) and the [0, 255] RGBA output. Why LiteRT.js and not
+TensorFlow.js: the `.tflite` path already exists (export.py) and is measured against Keras; TF.js would need its
+own converter, which does not follow Keras 3.
 
 The site (index.html, app.js, the LiteRT.js runtime built by web/build.py, models/*.tflite, models.json) is
 assembled in a temporary folder beside the target and renamed into place only when complete.
@@ -22,8 +22,8 @@ import numpy as np
 
 from .atomic import atomic_folder
 from .errors import ModelError, RenderError
+from .export import FRAME
 
-FRAME = 256  # the page's square frame: one see cell
 PAGE = Path(__file__).resolve().parent / "webpage"  # index.html, app.js (committed)
 
 
@@ -38,24 +38,6 @@ def runtime_dir() -> Path:
     return beside if beside.is_dir() or not (here / "web_runtime").is_dir() else here / "web_runtime"
 
 
-def frame_body(model, x):
-    """The page's frame function in TensorFlow ops: RGBA [1, 256, 256, 4] in 0..255 -> RGBA in 0..255."""
-    from . import preprocess
-    from ._tf import tf
-    from .resample import LUMA, SEE_FACTOR, area_matrix, cubic_matrix
-
-    small = round(FRAME / SEE_FACTOR)
-    down = tf.constant(area_matrix(FRAME, small))  # [11, 256]
-    up = tf.constant(cubic_matrix(small, FRAME))  # [256, 11]
-    rgb = x[..., :3] / 255.0
-    gray = tf.tensordot(rgb, tf.constant(LUMA, tf.float32), [[3], [0]])  # [1, 256, 256]
-    g = tf.matmul(tf.matmul(down, gray[0]), down, transpose_b=True)  # area down: [11, 11]
-    g = tf.clip_by_value(tf.matmul(tf.matmul(up, g), up, transpose_b=True), 0.0, 1.0)  # cubic up: [256, 256]
-    gen_in = preprocess.to_model(g[None, :, :, None])
-    out = preprocess.from_model(model(gen_in, training=False)) * 255.0
-    return tf.concat([out, tf.fill([1, FRAME, FRAME, 1], 255.0)], axis=-1)
-
-
 def frame_reference(folder: Path, rgba: np.ndarray) -> np.ndarray:
     """What `upscale2x render --chain MODEL` makes of a 256x256 frame (uint8 RGBA) on Keras: float RGB 0..1."""
     from .pipeline import open_stage
@@ -68,7 +50,7 @@ def export_site(models: list[str], out: str | Path, overwrite: bool = False, qua
     """Write the site for the see bundles ``models`` to ``out``; ModelError / RenderError (nothing written) if a
     model is not a see model, ``out`` exists without ``overwrite``, or the runtime is not built."""
     from .bundle import load_bundle, read_card, resolve_bundle
-    from .export import QUANTIZE, to_tflite
+    from .export import QUANTIZE, see_frame_tflite
 
     out = Path(out)
     if not models:
@@ -100,7 +82,7 @@ def export_site(models: list[str], out: str | Path, overwrite: bool = False, qua
         (tmp / "models").mkdir()
         for name, folder in zip(names, folders, strict=True):
             b = load_bundle(folder)
-            data = to_tflite(b.model, [1, FRAME, FRAME, 4], frame_body, quantize)
+            data = see_frame_tflite(b.model, quantize)
             (tmp / "models" / f"{name}.tflite").write_bytes(data)
             entries.append(
                 {

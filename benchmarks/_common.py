@@ -47,6 +47,6 @@ def heldout_photos() -> dict[str, np.ndarray]:
 
 
 def images_in(folder: Path) -> dict[str, np.ndarray]:
-    from upscale2x.imageio import image_files, read_image
+    from upscale2x.io.read import image_files, read_image
 
     return {p.stem: read_image(p).rgb for p in image_files(folder)}

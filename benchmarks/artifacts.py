@@ -69,7 +69,7 @@ def sr8x_rows(b, photos: dict[str, np.ndarray], engine: str = "keras") -> dict[s
 def see_inputs() -> dict[str, np.ndarray]:
     from skimage import data
 
-    from upscale2x.imageio import read_image
+    from upscale2x.io.read import read_image
 
     inputs = {"sketch": read_image(ROOT / "examples" / "sketch.png").rgb}
     for name in SEE_INPUTS[1:]:
@@ -104,7 +104,7 @@ def main() -> None:
     a = ap.parse_args()
     references = list(heldout_photos().values())
     if a.images:
-        from upscale2x.imageio import read_image
+        from upscale2x.io.read import read_image
 
         ratios = [natural_ratio(read_image(p).rgb, references) for p in a.images]
         for p, r in zip(a.images, ratios, strict=True):

@@ -28,7 +28,7 @@ CASES = {"png8": (8, "png", 8), "scale12": (12, "png", 8), "tiff16": (8, "tiff",
 def one(case: str, out_size: int, model: str | None, engine: str) -> None:
     from _common import peak_rss_mb, photo
 
-    from upscale2x.imagewrite import write_image
+    from upscale2x.io.write import write_image
     from upscale2x.render import RenderOptions, render_file
 
     scale, fmt, bits = CASES[case]

@@ -26,7 +26,7 @@ from _common import photo  # noqa: E402
 
 from upscale2x.bundle import default_bundle, read_card, resolve_bundle  # noqa: E402
 from upscale2x.engines import litert_record  # noqa: E402
-from upscale2x.imagewrite import ImageWriter  # noqa: E402
+from upscale2x.io.write import ImageWriter  # noqa: E402
 from upscale2x.pipeline import open_stage  # noqa: E402
 
 

@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 
 from upscale2x import preprocess
 from upscale2x.bundle import load_bundle, models_dir
-from upscale2x.imageio import read_image
-from upscale2x.imagewrite import write_image
+from upscale2x.io.read import read_image
+from upscale2x.io.write import write_image
 from upscale2x.pipeline import Chain, Stage
 
 HERE = Path(__file__).resolve().parent

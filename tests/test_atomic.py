@@ -6,9 +6,9 @@ import stat
 import numpy as np
 import pytest
 
-from upscale2x.atomic import atomic_file, atomic_folder, write_bytes
 from upscale2x.errors import ImageWriteError
-from upscale2x.imagewrite import ImageWriter, write_image
+from upscale2x.io.atomic import atomic_file, atomic_folder, write_bytes
+from upscale2x.io.write import ImageWriter, write_image
 
 
 def _leftovers(folder):
@@ -70,7 +70,7 @@ def test_two_writers_racing_for_one_name_exactly_one_wins(tmp_path):
     with pytest.raises(ImageWriteError, match="o.png: already exists \\(written by another process during this"):
         with b:
             b.write(np.ones((4, 4, 3), np.float32))
-    from upscale2x.imageio import read_image
+    from upscale2x.io.read import read_image
 
     assert read_image(target).rgb.max() == 0.0  # the winner's pixels
     assert _leftovers(tmp_path) == []

@@ -5,8 +5,8 @@ import pytest
 
 from upscale2x.bands import AreaSink, Collect, CropSink
 from upscale2x.errors import ImageWriteError, RenderError
-from upscale2x.imageio import read_image
-from upscale2x.imagewrite import ImageWriter
+from upscale2x.io.read import read_image
+from upscale2x.io.write import ImageWriter
 from upscale2x.pipeline import Chain, ChainPlan, Stage
 from upscale2x.resample import area_resize
 
@@ -70,7 +70,7 @@ def test_scale_12_streams_and_equals_the_planned_steps(tiny_bundles):
 def test_tiff_is_written_band_by_band_and_big_ones_are_bigtiff(tmp_path, monkeypatch):
     import tifffile
 
-    import upscale2x.tiffstream as ts
+    import upscale2x.io.tiffstream as ts
 
     x = np.random.default_rng(1).random((600, 333, 3), dtype=np.float32)
     with ImageWriter(tmp_path / "a.tiff", 600, 333, 3, bits=16) as w:
@@ -98,7 +98,7 @@ def test_an_interrupted_tiff_leaves_nothing(tmp_path):
 
 def test_a_jpeg_past_65535_px_is_refused_before_any_cell_runs(tmp_path, tiny_bundles, monkeypatch):
     import upscale2x.render as render
-    from upscale2x.imagewrite import write_image
+    from upscale2x.io.write import write_image
 
     def no_loading(folder, *a, **k):
         raise AssertionError("a model was loaded")

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from upscale2x.cli import app
-from upscale2x.imagewrite import write_image
+from upscale2x.io.write import write_image
 
 runner = CliRunner()
 

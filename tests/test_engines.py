@@ -14,7 +14,7 @@ from upscale2x.cli import app
 from upscale2x.engines import TFLITE, LiteRTCell, choose_engine, litert_record
 from upscale2x.errors import ModelError, RenderError
 from upscale2x.export import export_litert, keras_cells
-from upscale2x.imagewrite import write_image
+from upscale2x.io.write import write_image
 from upscale2x.pipeline import Stage, open_stage
 
 runner = CliRunner()
@@ -173,7 +173,7 @@ def test_a_litert_render_never_imports_tensorflow(exported, tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["False", "False"]
-    from upscale2x.imageio import read_image
+    from upscale2x.io.read import read_image
 
     assert read_image(tmp_path / "out.png").size == (120, 160)
 

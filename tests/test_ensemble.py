@@ -76,8 +76,8 @@ def test_render_cli_takes_an_ensemble(tmp_path, tiny_bundles):
     from typer.testing import CliRunner
 
     from upscale2x.cli import app
-    from upscale2x.imageio import read_image
-    from upscale2x.imagewrite import write_image
+    from upscale2x.io.read import read_image
+    from upscale2x.io.write import write_image
 
     src = write_image(tmp_path / "in.png", np.random.default_rng(2).random((12, 20, 3)).astype(np.float32))
     outs = {}

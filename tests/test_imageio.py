@@ -7,8 +7,8 @@ import tifffile
 from PIL import Image, ImageOps
 
 from upscale2x.errors import ImageReadError, ImageWriteError
-from upscale2x.imageio import read_image
-from upscale2x.imagewrite import ImageWriter, write_image
+from upscale2x.io.read import read_image
+from upscale2x.io.write import ImageWriter, write_image
 
 RNG = np.random.default_rng(7)
 RGB8 = RNG.integers(0, 256, (9, 13, 3), dtype=np.uint8)
@@ -252,8 +252,8 @@ def test_a_full_disk_is_one_error_and_leaves_nothing(tmp_path, monkeypatch, fmt)
     """ENOSPC while the encoder writes used to surface as an OSError traceback."""
     import errno
 
-    import upscale2x.pngstream as pngstream
-    import upscale2x.tiffstream as tiffstream
+    import upscale2x.io.pngstream as pngstream
+    import upscale2x.io.tiffstream as tiffstream
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

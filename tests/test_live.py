@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from upscale2x.cli import app
 from upscale2x.errors import RenderError
-from upscale2x.imageio import read_image
-from upscale2x.imagewrite import write_image
+from upscale2x.io.read import read_image
+from upscale2x.io.write import write_image
 from upscale2x.live import SeeLoop, StepMeter, compose, fit_square
 
 av = pytest.importorskip("av")

@@ -5,8 +5,8 @@ from typer.testing import CliRunner
 
 from upscale2x.bundle import load_bundle
 from upscale2x.cli import app
-from upscale2x.imageio import read_image
-from upscale2x.imagewrite import write_image
+from upscale2x.io.read import read_image
+from upscale2x.io.write import write_image
 from upscale2x.pipeline import Stage
 
 runner = CliRunner()

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from upscale2x.cli import app
 from upscale2x.errors import SeriesError
-from upscale2x.imageio import read_image
+from upscale2x.io.read import read_image
 from upscale2x.series import Series, plan
 from upscale2x.series_spec import load_spec, print_pixels
 

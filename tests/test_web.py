@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from upscale2x.cli import app
-from upscale2x.imagewrite import write_image
+from upscale2x.io.write import write_image
 from upscale2x.web import runtime_dir
 
 runner = CliRunner()
@@ -90,7 +90,7 @@ def test_the_page_runs_the_model_in_chromium_and_matches_python(tmp_path):
     from skimage import data
 
     from upscale2x.bundle import models_dir
-    from upscale2x.imageio import read_image
+    from upscale2x.io.read import read_image
     from upscale2x.web import serve
 
     site = tmp_path / "site"

@@ -22,8 +22,8 @@ from .errors import (
     TrainError,
     Upscale2xError,
 )
-from .imageio import Picture, read_image
-from .imagewrite import ImageWriter, write_image
+from .io.read import Picture, read_image
+from .io.write import ImageWriter, write_image
 from .pipeline import Chain, Stage
 from .render import RenderOptions, render_file
 from .tiling import TileSpec, tile_apply

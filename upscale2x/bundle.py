@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import private_folder, publish
 from .errors import ModelError
 from .fieldcheck import build
+from .io.atomic import private_folder, publish
 from .nets import MAX_RES_BLOCKS, UPSAMPLERS
 from .tasks import TASKS, TaskSpec
 

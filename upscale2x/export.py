@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import private_folder, publish
 from .bundle import CARD, Card, load_bundle
 from .engines import LITERT, TFLITE, LiteRTCell, sha256
 from .errors import ModelError
+from .io.atomic import private_folder, publish
 from .tasks import TASKS
 
 FRAME = TASKS["see"].in_cell  # the web page's square frame: one see cell

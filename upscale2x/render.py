@@ -12,8 +12,8 @@ from .bundle import default_bundle, read_card, resolve_bundle
 from .engines import ENGINES
 from .ensemble import check_size
 from .errors import RenderError
-from .imageio import DEFAULT_MAX_PIXELS, read_image
-from .imagewrite import EXTENSION, ImageWriter, format_of
+from .io.read import DEFAULT_MAX_PIXELS, read_image
+from .io.write import EXTENSION, ImageWriter, format_of
 from .pipeline import Chain, Stage, no_variant, open_stage
 from .scaleplan import UPSCALER, upscaler_stages
 from .tasks import TaskSpec
@@ -173,7 +173,7 @@ class BatchResult:
 def batch_inputs(srcs: list[Path]) -> list[Path]:
     """The image files of ``srcs`` in order: files as given, folders' images sorted; a missing path stays (it
     fails when its turn comes, with the others rendered)."""
-    from .imageio import image_files
+    from .io.read import image_files
 
     files: list[Path] = []
     for s in srcs:
@@ -242,7 +242,7 @@ def _render_into(src: Path, dst, opts, plan: RenderPlan, chain: Callable[[], Cha
         quality=opts.quality,
         overwrite=opts.overwrite,
     )
-    from .atomic import clear_stale
+    from .io.atomic import clear_stale
 
     for stale in clear_stale(out):
         if on_note:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_text
 from .bands import AreaSink, CropSink, PadSink
 from .bundle import resolve_bundle
 from .engines import ENGINES
 from .errors import SeriesError, Upscale2xError
-from .imageio import read_image
-from .imagewrite import ImageWriter, write_image
+from .io.atomic import write_text
+from .io.read import read_image
+from .io.write import ImageWriter, write_image
 from .pipeline import Chain, Stage, open_stage
 from .scaleplan import UPSCALER, upscaler_stages
 from .series_spec import SeriesSpec, extension, print_pixels, source_files

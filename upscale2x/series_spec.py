@@ -14,8 +14,8 @@ from typing import Any
 
 from .errors import SeriesError
 from .fieldcheck import build
-from .imageio import EXTENSIONS
-from .imagewrite import EXTENSION
+from .io.read import EXTENSIONS
+from .io.write import EXTENSION
 
 GENERATORS = ("blobs", "gradients", "noise")
 MAX_PRINT_PIXELS = 65536  # per side

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_folder, atomic_path
 from .errors import ImageReadError, ImageWriteError, RenderError
+from .io.atomic import atomic_folder, atomic_path
 from .live import SeeLoop
 
 Progress = Callable[[int, int], None]
@@ -43,8 +43,8 @@ def _side_by_side(frame: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def see_frames(src: Path, dst: Path, loop: SeeLoop, side_by_side: bool = False, on_progress: Progress | None = None):
     """A folder of images in, a folder of PNGs out (same stems), all or nothing at ``dst``."""
-    from .imageio import image_files, read_image
-    from .imagewrite import write_image
+    from .io.read import image_files, read_image
+    from .io.write import write_image
 
     files = image_files(src)
     if not files:

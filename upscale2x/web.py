@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_folder
 from .errors import ModelError, RenderError
 from .export import FRAME
+from .io.atomic import atomic_folder
 
 PAGE = Path(__file__).resolve().parent / "webpage"  # index.html, app.js (committed)
 

@@ -75,7 +75,7 @@ class LiveView:
         return compose(panels, f"{title}   {self.loop.meter.readout()}")
 
     def save(self, folder: Path) -> Path:
-        from .imagewrite import write_image
+        from .io.write import write_image
 
         if self.last_output is None:
             raise RenderError("nothing rendered yet")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .._tf import tf
-from ..atomic import TEMP_SUFFIX, atomic_folder, write_text
 from ..errors import TrainError
+from ..io.atomic import TEMP_SUFFIX, atomic_folder, write_text
 
 POINTER = "latest.json"
 KEEP = 2  # checkpoints kept on disk

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError, ImageReadError
-from ..imageio import EXTENSIONS, image_files, read_image, to_uint
+from ..io.read import EXTENSIONS, image_files, read_image, to_uint
 from ..tasks import TASKS
 
 MIN_IMAGES = 4  # fewer usable images than this cannot train anything (nor hold some out)

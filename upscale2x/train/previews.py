@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .._tf import tf
-from ..imagewrite import write_image
+from ..io.write import write_image
 
 
 def _as_rgb256(x: np.ndarray) -> np.ndarray:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ImageWriteError
 from .atomic import atomic_file
-from .errors import ImageWriteError
-from .imageio import to_uint
 from .pngstream import PngStream
+from .read import to_uint
 from .tiffstream import TiffStream
 
 FORMATS = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".jpg": "jpeg", ".jpeg": "jpeg"}

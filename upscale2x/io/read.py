@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import ImageReadError
+from ..errors import ImageReadError
 
 # We check the pixel count ourselves (with a limit the caller may raise), so Pillow's global guard is off.
 Image.MAX_IMAGE_PIXELS = None

@@ -11,11 +11,11 @@ import numpy as np
 
 def bundle(name: str | None, task: str = "sr8x"):
     """Load a bundle by name/path; 'tiny' makes a tiny random one (for a quick check without shipped models)."""
-    from upscale2x.bundle import Bundle, Card, default_bundle, load_bundle, resolve_bundle, save_bundle
+    from upscale2x.model.bundle import Bundle, Card, default_bundle, load_bundle, resolve_bundle, save_bundle
 
     if name == "tiny":
-        from upscale2x.nets import unet_generator
-        from upscale2x.tasks import TASKS
+        from upscale2x.model.nets import unet_generator
+        from upscale2x.model.tasks import TASKS
 
         s = TASKS[task]
         model = unet_generator(base_width=2, max_width=8, in_channels=s.in_channels, out_channels=s.out_channels)

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 from _common import bundle, heldout_photos, images_in
 
-from upscale2x import preprocess
 from upscale2x.metrics import lattice_ratio, lattice_share
+from upscale2x.model import preprocess
 from upscale2x.pipeline import open_stage
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -33,7 +33,7 @@ def sgemm_gflops(n: int = 2048, repeats: int = 5) -> float:
 
 def cell_flops(model) -> float:
     """2 x multiply-adds of one 256x256 cell through the generator's convolutions (from the traced graph)."""
-    from upscale2x._tf import tf
+    from upscale2x.model._tf import tf
 
     fn = tf.function(lambda x: model(x, training=False))
     graph = fn.get_concrete_function(tf.TensorSpec([1, 256, 256, model.inputs[0].shape[-1]], tf.float32)).graph
@@ -52,8 +52,8 @@ def cell_flops(model) -> float:
 
 def keras_fn(model, card):
     """The Keras cell function, compiled once (what `render --engine keras` runs per batch)."""
-    from upscale2x._tf import tf
-    from upscale2x.export import keras_cells
+    from upscale2x.model._tf import tf
+    from upscale2x.model.export import keras_cells
 
     return tf.function(lambda x: keras_cells(model, card, x), reduce_retracing=True)
 
@@ -75,11 +75,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
 
-    from upscale2x._tf import keras
-    from upscale2x.bundle import Bundle, Card, load_bundle, resolve_bundle, save_bundle
-    from upscale2x.engines import LiteRTCell
-    from upscale2x.export import export_litert
-    from upscale2x.nets import PRESETS, unet_generator
+    from upscale2x.model._tf import keras
+    from upscale2x.model.bundle import Bundle, Card, load_bundle, resolve_bundle, save_bundle
+    from upscale2x.model.engines import LiteRTCell
+    from upscale2x.model.export import export_litert
+    from upscale2x.model.nets import PRESETS, unet_generator
 
     gflops = sgemm_gflops()
     print(f"numpy sgemm on this machine: {gflops:.0f} GFLOP/s")

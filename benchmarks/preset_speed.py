@@ -14,13 +14,13 @@ import time
 
 import numpy as np
 
-from upscale2x.nets import PRESETS, UPSAMPLERS, unet_generator
-from upscale2x.tasks import TASKS
+from upscale2x.model.nets import PRESETS, UPSAMPLERS, unet_generator
+from upscale2x.model.tasks import TASKS
 
 
 def multiply_adds(model, side: int = 256) -> int:
     """Multiply-adds of the convolutions for one ``side`` x ``side`` cell."""
-    from upscale2x._tf import keras
+    from upscale2x.model._tf import keras
 
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]  # includes transposed
     probe = keras.Model(model.input, [c.output for c in convs])
@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--res-blocks", nargs="+", type=int, default=[0], help="residual blocks at 1/8 of the cell")
     ap.add_argument("--presets", nargs="+", choices=list(PRESETS), default=list(PRESETS))
     a = ap.parse_args()
-    from upscale2x._tf import tf
+    from upscale2x.model._tf import tf
 
     spec = TASKS["sr8x"]
     x = np.random.default_rng(0).uniform(-1, 1, (a.batch, 256, 256, spec.in_channels)).astype(np.float32)

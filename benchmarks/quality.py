@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from _common import bundle, heldout_photos, images_in
 
-from upscale2x import preprocess
 from upscale2x.metrics import compare, psnr
+from upscale2x.model import preprocess
 from upscale2x.pipeline import MAX_UNTILED_PIXELS, Stage, open_stage
 
 

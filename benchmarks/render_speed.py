@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np  # noqa: E402
 from _common import photo  # noqa: E402
 
-from upscale2x.bundle import default_bundle, read_card, resolve_bundle  # noqa: E402
-from upscale2x.engines import litert_record  # noqa: E402
 from upscale2x.io.write import ImageWriter  # noqa: E402
+from upscale2x.model.bundle import default_bundle, read_card, resolve_bundle  # noqa: E402
+from upscale2x.model.engines import litert_record  # noqa: E402
 from upscale2x.pipeline import open_stage  # noqa: E402
 
 

@@ -83,8 +83,9 @@ def video_fps(folder: Path, engine: str, video: Path, n: int) -> float:
 def preset_bundle(preset: str, root: Path) -> Path:
     """A random-weight see bundle of ``preset`` with an int8 LiteRT export (made in another process)."""
     code = (
-        "import sys\nfrom upscale2x._tf import keras\nfrom upscale2x.bundle import Bundle, Card, save_bundle\n"
-        "from upscale2x.export import export_litert\nfrom upscale2x.nets import PRESETS, unet_generator\n"
+        "import sys\nfrom upscale2x.model._tf import keras\n"
+        "from upscale2x.model.bundle import Bundle, Card, save_bundle\n"
+        "from upscale2x.model.export import export_litert\nfrom upscale2x.model.nets import PRESETS, unet_generator\n"
         f"keras.utils.set_random_seed(0)\np = PRESETS[{preset!r}]\n"
         f"m = unet_generator({preset!r}, in_channels=1, upsample='resize')\n"
         "c = Card(task='see', base_width=p.base_width, max_width=p.max_width, preset=p.name, upsample='resize')\n"
@@ -101,7 +102,7 @@ def main() -> None:
     ap.add_argument("--engines", nargs="+", default=["litert", "keras"], help="LiteRT first: before TF loads")
     ap.add_argument("--no-video", action="store_true", help="skip the end-to-end video runs")
     a = ap.parse_args()
-    from upscale2x.bundle import list_bundles, models_dir
+    from upscale2x.model.bundle import list_bundles, models_dir
 
     tmp = Path(tempfile.mkdtemp(prefix="upscale2x-see-fps-"))
     try:

@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
-from upscale2x._tf import keras, tf
-from upscale2x.nets import PRECISIONS, UPSAMPLERS, patch_discriminator, unet_generator
-from upscale2x.tasks import TASKS
+from upscale2x.model._tf import keras, tf
+from upscale2x.model.nets import PRECISIONS, UPSAMPLERS, patch_discriminator, unet_generator
+from upscale2x.model.tasks import TASKS
 from upscale2x.train.gan import Pix2Pix
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from upscale2x import preprocess
-from upscale2x.bundle import load_bundle, models_dir
 from upscale2x.io.read import read_image
 from upscale2x.io.write import write_image
+from upscale2x.model import preprocess
+from upscale2x.model.bundle import load_bundle, models_dir
 from upscale2x.pipeline import Chain, Stage
 
 HERE = Path(__file__).resolve().parent

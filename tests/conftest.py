@@ -20,9 +20,9 @@ def _seed():
 
 def tiny_generator(task: str, base_width: int = 2, max_width: int = 8, seed: int = 0):
     """A few-thousand-parameter generator with the channels of ``task``."""
-    from upscale2x._tf import keras
-    from upscale2x.nets import unet_generator
-    from upscale2x.tasks import TASKS
+    from upscale2x.model._tf import keras
+    from upscale2x.model.nets import unet_generator
+    from upscale2x.model.tasks import TASKS
 
     keras.utils.set_random_seed(seed)
     s = TASKS[task]
@@ -33,7 +33,7 @@ def tiny_generator(task: str, base_width: int = 2, max_width: int = 8, seed: int
 
 def make_bundle(folder, task: str = "sr8x", **card_fields):
     """Save a tiny random-weight bundle of ``task`` in ``folder`` and return the folder."""
-    from upscale2x.bundle import Bundle, Card, save_bundle
+    from upscale2x.model.bundle import Bundle, Card, save_bundle
 
     model = tiny_generator(task)
     card = Card(task=task, base_width=2, max_width=8, name=f"tiny-{task}", description="test bundle", **card_fields)

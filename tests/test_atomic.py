@@ -96,7 +96,7 @@ def test_render_to_an_existing_folder_is_one_line_and_leaves_nothing(tmp_path):
 
 
 def test_a_checkpoint_left_unnamed_by_a_kill_does_not_block_the_next_save(tmp_path):
-    from upscale2x._tf import tf
+    from upscale2x.model._tf import tf
     from upscale2x.train.checkpoints import CheckpointStore
 
     v = tf.Variable(1.0)

@@ -7,8 +7,8 @@ from upscale2x.bands import AreaSink, Collect, CropSink
 from upscale2x.errors import ImageWriteError, RenderError
 from upscale2x.io.read import read_image
 from upscale2x.io.write import ImageWriter
+from upscale2x.model.resample import area_resize
 from upscale2x.pipeline import Chain, ChainPlan, Stage
-from upscale2x.resample import area_resize
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_chain_plan_refuses_more_than_the_chain_makes():
 
 
 def test_scale_12_streams_and_equals_the_planned_steps(tiny_bundles):
-    from upscale2x.bundle import load_bundle
+    from upscale2x.model.bundle import load_bundle
 
     st = Stage(load_bundle(tiny_bundles["sr8x"]), batch=4)
     x = np.random.default_rng(2).random((30, 22, 3), dtype=np.float32)

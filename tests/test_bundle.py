@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from conftest import make_bundle, tiny_generator
 
-from upscale2x.bundle import Bundle, Card, load_bundle, read_card, resolve_bundle, save_bundle
 from upscale2x.errors import ModelError
+from upscale2x.model.bundle import Bundle, Card, load_bundle, read_card, resolve_bundle, save_bundle
 
 
 def test_round_trip_same_predictions_and_card(tmp_path):
@@ -127,8 +127,8 @@ def test_a_hostile_card_is_one_error_and_listing_skips_it_with_a_warning(
 ):
     from typer.testing import CliRunner
 
-    from upscale2x.bundle import list_bundles, read_card
     from upscale2x.cli import app
+    from upscale2x.model.bundle import list_bundles, read_card
 
     root = tmp_path / "models"
     shutil.copytree(tiny_bundles["sr8x"], root / "good")

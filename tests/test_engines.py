@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from upscale2x.bundle import load_bundle, read_card
 from upscale2x.cli import app
-from upscale2x.engines import TFLITE, LiteRTCell, choose_engine, litert_record
 from upscale2x.errors import ModelError, RenderError
-from upscale2x.export import export_litert, keras_cells
 from upscale2x.io.write import write_image
+from upscale2x.model.bundle import load_bundle, read_card
+from upscale2x.model.engines import TFLITE, LiteRTCell, choose_engine, litert_record
+from upscale2x.model.export import export_litert, keras_cells
 from upscale2x.pipeline import Stage, open_stage
 
 runner = CliRunner()
@@ -32,7 +32,7 @@ def exported(tiny_bundles, tmp_path_factory):
 
 
 def _cells(task, n=3, seed=7):
-    from upscale2x.tasks import TASKS
+    from upscale2x.model.tasks import TASKS
 
     s = TASKS[task]
     return np.random.default_rng(seed).random((n, s.out_cell, s.out_cell, s.in_channels), dtype=np.float32)
@@ -109,7 +109,7 @@ def _break(folder, how, other=None):
         data = b"not a flatbuffer" * 100
         path.write_bytes(data)
         card = json.loads((folder / "card.json").read_text())
-        from upscale2x.engines import sha256
+        from upscale2x.model.engines import sha256
 
         card["exports"]["litert"] |= {"bytes": len(data), "sha256": sha256(path)}
         (folder / "card.json").write_text(json.dumps(card))

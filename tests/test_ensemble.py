@@ -56,7 +56,7 @@ def test_other_sizes_are_refused(n):
 
 
 def test_a_stage_averages_its_model_over_the_copies(tiny_bundles):
-    from upscale2x.bundle import load_bundle
+    from upscale2x.model.bundle import load_bundle
 
     b = load_bundle(tiny_bundles["sr8x"])
     img = np.random.default_rng(1).random((32, 64, 3)).astype(np.float32)  # whole sr8x cells: no padding

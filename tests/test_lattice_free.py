@@ -17,7 +17,7 @@ def _reference(a: np.ndarray, p: int = 8) -> np.ndarray:
 
 
 def test_lattice_free_removes_exactly_the_8px_periodic_part():
-    from upscale2x.layers import LatticeFree
+    from upscale2x.model.layers import LatticeFree
 
     rng = np.random.default_rng(0)
     photo = rng.uniform(0, 1, (2, 64, 48, 3)).astype(np.float32)
@@ -42,8 +42,8 @@ def test_lattice_free_removes_exactly_the_8px_periodic_part():
 
 
 def test_a_lattice_free_generator_has_the_same_weights_and_no_grid_whatever_its_weights():
-    from upscale2x._tf import keras
-    from upscale2x.nets import unet_generator
+    from upscale2x.model._tf import keras
+    from upscale2x.model.nets import unet_generator
 
     keras.utils.set_random_seed(0)
     plain = unet_generator(base_width=2, max_width=8, upsample="transpose")
@@ -60,9 +60,9 @@ def test_a_lattice_free_generator_has_the_same_weights_and_no_grid_whatever_its_
 
 
 def test_a_lattice_free_bundle_round_trips_and_its_card_must_say_so(tmp_path):
-    from upscale2x.bundle import WEIGHTS, Bundle, Card, load_bundle, save_bundle
     from upscale2x.errors import ModelError
-    from upscale2x.nets import unet_generator
+    from upscale2x.model.bundle import WEIGHTS, Bundle, Card, load_bundle, save_bundle
+    from upscale2x.model.nets import unet_generator
 
     g = unet_generator(base_width=2, max_width=8, upsample="resize", lattice_free=True)
     folder = save_bundle(
@@ -84,10 +84,10 @@ def test_a_lattice_free_bundle_exports_to_litert_and_agrees_with_keras(tmp_path,
     """The layer's reshapes, means and tile stay 4-D: TFLite's kernels and the int8 quantiser take them."""
     from conftest import tiny_generator
 
-    from upscale2x.bundle import Bundle, Card, load_bundle, read_card, save_bundle
-    from upscale2x.engines import LiteRTCell, litert_record
-    from upscale2x.export import export_litert, keras_cells
-    from upscale2x.nets import unet_generator
+    from upscale2x.model.bundle import Bundle, Card, load_bundle, read_card, save_bundle
+    from upscale2x.model.engines import LiteRTCell, litert_record
+    from upscale2x.model.export import export_litert, keras_cells
+    from upscale2x.model.nets import unet_generator
 
     g, free = tiny_generator("sr8x"), unet_generator(base_width=2, max_width=8, lattice_free=True)
     for layer in g.layers:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from upscale2x.bundle import list_bundles, load_bundle, models_dir
+from upscale2x.model.bundle import list_bundles, load_bundle, models_dir
 from upscale2x.pipeline import Stage
 
 SHIPPED = [name for name, _ in list_bundles()]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from upscale2x.nets import PRESETS, decoder_widths, encoder_widths, patch_discriminator, unet_generator
+from upscale2x.model.nets import PRESETS, decoder_widths, encoder_widths, patch_discriminator, unet_generator
 
 PAPER_PRESETS = ("small", "medium", "large")
 
@@ -40,7 +40,7 @@ def test_residual_block_parameter_counts(blocks, expected):
 
 def test_residual_blocks_start_as_the_identity_and_sit_at_the_input_scale():
     """Grown from a trained network (same weights elsewhere), the blocks change nothing until they are trained."""
-    from upscale2x._tf import keras
+    from upscale2x.model._tf import keras
 
     keras.utils.set_random_seed(0)
     plain = unet_generator(base_width=2, max_width=8, upsample="resize")
@@ -59,8 +59,8 @@ def test_residual_blocks_start_as_the_identity_and_sit_at_the_input_scale():
 def test_resize_upsampling_maps_a_flat_input_to_a_flat_output():
     """A transposed 4x4 stride-2 conv stamps a period-2 checkerboard on a flat field by construction; resize-conv
     (the decoder step of upsample="resize") cannot, whatever its weights."""
-    from upscale2x._tf import keras
-    from upscale2x.nets import _upsample_conv
+    from upscale2x.model._tf import keras
+    from upscale2x.model.nets import _upsample_conv
 
     x = np.full((1, 32, 32, 8), 0.3, np.float32)
     out = {}
@@ -126,7 +126,7 @@ def test_bad_arguments_raise():
 
 
 def test_a_bf16_network_holds_its_float32_twins_variables_and_outputs_float32():
-    from upscale2x._tf import keras
+    from upscale2x.model._tf import keras
 
     kw = {"base_width": 2, "max_width": 8, "upsample": "resize", "res_blocks": 1, "lattice_free": True}
     keras.utils.set_random_seed(3)

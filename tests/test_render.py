@@ -3,10 +3,10 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from upscale2x.bundle import load_bundle
 from upscale2x.cli import app
 from upscale2x.io.read import read_image
 from upscale2x.io.write import write_image
+from upscale2x.model.bundle import load_bundle
 from upscale2x.pipeline import Stage
 
 runner = CliRunner()
@@ -136,8 +136,8 @@ def test_seeded_variants_are_reproducible(tmp_path, models):
 def test_seed_without_dropout_is_one_error_line(tmp_path):
     from conftest import tiny_generator
 
-    from upscale2x.bundle import Bundle, Card, save_bundle
-    from upscale2x.nets import has_dropout, unet_generator
+    from upscale2x.model.bundle import Bundle, Card, save_bundle
+    from upscale2x.model.nets import has_dropout, unet_generator
 
     assert has_dropout(tiny_generator("sr8x"))
     model = unet_generator(base_width=2, max_width=8, upsample="resize", dropout=False)
@@ -194,10 +194,10 @@ def test_existing_output_is_not_overwritten(tmp_path, models):
 
 def test_residual_sr8x_starts_as_tiled_bicubic(tmp_path):
     # A residual generator whose last layer is zero adds nothing: the render is the cubic lift, tiled.
-    from upscale2x import preprocess
-    from upscale2x._tf import keras
-    from upscale2x.bundle import Bundle, Card, save_bundle
-    from upscale2x.nets import unet_generator
+    from upscale2x.model import preprocess
+    from upscale2x.model._tf import keras
+    from upscale2x.model.bundle import Bundle, Card, save_bundle
+    from upscale2x.model.nets import unet_generator
 
     keras.utils.set_random_seed(0)
     model = unet_generator(base_width=2, max_width=8, zero_output=True)
@@ -221,8 +221,8 @@ def test_one_scale_planner_for_render_and_series(factor, at_least_one, stages):
 
 
 def test_a_bilinear_generator_renders_tiled_and_untiled_at_any_size(tmp_path):
-    from upscale2x.bundle import Bundle, Card, save_bundle
-    from upscale2x.nets import unet_generator
+    from upscale2x.model.bundle import Bundle, Card, save_bundle
+    from upscale2x.model.nets import unet_generator
 
     model = unet_generator(base_width=2, max_width=8, upsample="bilinear")
     folder = save_bundle(Bundle(model, Card(task="sr8x", base_width=2, max_width=8, upsample="bilinear")), tmp_path)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from upscale2x import preprocess, resample
-from upscale2x._tf import tf
+from upscale2x.model import preprocess, resample
+from upscale2x.model._tf import tf
 
 RNG = np.random.default_rng(3)
 
@@ -50,7 +50,7 @@ def test_weights_are_normalised_and_flat_stays_flat():
 
 
 def test_every_render_transform_has_a_numpy_twin():
-    from upscale2x.tasks import TASKS
+    from upscale2x.model.tasks import TASKS
 
     for spec in TASKS.values():
         for name in (spec.image_prep, spec.cell_prep):

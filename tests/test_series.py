@@ -100,7 +100,7 @@ def test_same_seed_same_pixels_and_seeds_differ(tmp_path, spec_file):
         )
     # Two seeds of one source get different dropout masks (checked after the first dropout layer: an untrained
     # tiny model's final outputs are all within 1e-3 of mid-grey); the same seed gives the same masks.
-    from upscale2x._tf import keras
+    from upscale2x.model._tf import keras
 
     c0, c1 = a.candidates[:2]
     assert c0.source == c1.source and c0.seed != c1.seed

@@ -2,11 +2,11 @@
 
 import pytest
 
-from upscale2x.tasks import TASKS, TaskSpec
+from upscale2x.model.tasks import TASKS, TaskSpec
 
 
 def test_every_task_names_only_transforms_preprocess_has():
-    from upscale2x import preprocess
+    from upscale2x.model import preprocess
 
     preprocess.check_transforms(TASKS)
     bad = {"x": TaskSpec(name="x", scale=1, in_cell=256, in_channels=1, out_channels=3, summary="", train_input="blur")}

@@ -132,7 +132,7 @@ def test_history_holds_each_epochs_mean_loss_across_a_mid_epoch_resume(tmp_path,
 def test_see_input_is_single_channel_with_pinned_statistics():
     from skimage import data
 
-    from upscale2x._tf import tf
+    from upscale2x.model._tf import tf
     from upscale2x.train.pairs import make_pair
 
     img = tf.constant(data.astronaut())
@@ -205,7 +205,7 @@ def test_cli_train_then_render(tmp_path, images):
 
 MIRRORED = """
 import sys, json
-from upscale2x._tf import tf
+from upscale2x.model._tf import tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from upscale2x.train.config import TrainConfig
@@ -250,7 +250,7 @@ def test_sigkill_loses_at_most_one_checkpoint_interval(tmp_path, images):
 
 
 def test_init_from_a_bundle_starts_from_its_weights(tmp_path, images, tiny_bundles):
-    from upscale2x.bundle import load_bundle
+    from upscale2x.model.bundle import load_bundle
     from upscale2x.train.fit import _build
 
     cfg = _cfg(images, tmp_path / "ft", "sr8x", init_from=str(tiny_bundles["sr8x"]))
@@ -266,9 +266,9 @@ def test_init_from_a_bundle_starts_from_its_weights(tmp_path, images, tiny_bundl
 
 def test_init_from_grows_residual_blocks_and_never_drops_them(tmp_path, images):
     """A bundle without residual blocks starts one with them (the blocks start as the identity), not the reverse."""
-    from upscale2x._tf import keras
-    from upscale2x.bundle import Bundle, Card, load_bundle, save_bundle
-    from upscale2x.nets import unet_generator
+    from upscale2x.model._tf import keras
+    from upscale2x.model.bundle import Bundle, Card, load_bundle, save_bundle
+    from upscale2x.model.nets import unet_generator
     from upscale2x.train.fit import _build
 
     keras.utils.set_random_seed(1)
@@ -297,9 +297,9 @@ def test_init_from_grows_residual_blocks_and_never_drops_them(tmp_path, images):
 
 def test_a_nearest_resize_bundle_can_start_a_bilinear_one(tmp_path, images):
     """The two resize-conv decoders share their weight shapes, so a shipped one can seed the other."""
-    from upscale2x._tf import keras
-    from upscale2x.bundle import Bundle, Card, save_bundle
-    from upscale2x.nets import unet_generator
+    from upscale2x.model._tf import keras
+    from upscale2x.model.bundle import Bundle, Card, save_bundle
+    from upscale2x.model.nets import unet_generator
     from upscale2x.train.fit import _build
 
     keras.utils.set_random_seed(1)
@@ -311,7 +311,7 @@ def test_a_nearest_resize_bundle_can_start_a_bilinear_one(tmp_path, images):
 
 
 def test_a_fine_tuned_card_keeps_the_training_record_of_its_source(tmp_path, images, tiny_bundles):
-    from upscale2x.bundle import read_card
+    from upscale2x.model.bundle import read_card
     from upscale2x.train.fit import train
 
     source = read_card(tiny_bundles["sr8x"]).training
@@ -325,7 +325,7 @@ def test_a_fine_tuned_card_keeps_the_training_record_of_its_source(tmp_path, ima
 
 @pytest.mark.parametrize("gan_weight", [0.0, 1.0])
 def test_gan_weight_zero_trains_the_generator_on_l1_alone(tmp_path, images, gan_weight):
-    from upscale2x._tf import tf
+    from upscale2x.model._tf import tf
     from upscale2x.train.fit import _build
 
     model = _build(_cfg(images, tmp_path / "w", "sr8x", gan_weight=gan_weight), 2)
@@ -344,8 +344,8 @@ def test_gan_weight_zero_trains_the_generator_on_l1_alone(tmp_path, images, gan_
 @pytest.mark.parametrize("gan_weight", [0.0, 1.0])
 def test_pixel_loss_mse_trains_on_the_squared_error(tmp_path, images, gan_weight):
     """--pixel-loss mse: the term --l1-weight weighs is the mean squared error, logged as "mse", in both steps."""
-    from upscale2x import preprocess
-    from upscale2x._tf import tf
+    from upscale2x.model import preprocess
+    from upscale2x.model._tf import tf
     from upscale2x.train.fit import _build
 
     rng = np.random.default_rng(0)
@@ -372,7 +372,7 @@ def test_pixel_loss_mse_trains_on_the_squared_error(tmp_path, images, gan_weight
 
 def test_the_lattice_penalty_also_trains_an_l1_only_run(tmp_path, images):
     """--lattice with --gan-weight 0 (the L1-only step) was silently ignored: same weights, no lattice loss."""
-    from upscale2x._tf import tf
+    from upscale2x.model._tf import tf
     from upscale2x.train.fit import _build
 
     rng = np.random.default_rng(0)
@@ -405,7 +405,7 @@ def test_gan_weight_can_change_on_resume_and_is_recorded(tmp_path, images):
     assert [h["d"] == 0 for h in history] == [True, False]
     # --lr on resume replaces the rate the checkpoint holds (for a hand-made decay between sittings).
     train(_cfg(images, run, "sr8x", epochs=3, gan_weight=0.5, lr=5e-5), resume=True)
-    from upscale2x._tf import tf
+    from upscale2x.model._tf import tf
 
     latest = json.loads((run / "checkpoints" / "latest.json").read_text())["name"]
     for net in ("g", "d"):
@@ -415,7 +415,7 @@ def test_gan_weight_can_change_on_resume_and_is_recorded(tmp_path, images):
 
 
 def test_a_custom_width_run_resumes_under_the_preset_of_the_same_widths(tmp_path):
-    from upscale2x.nets import PRESETS
+    from upscale2x.model.nets import PRESETS
 
     p = PRESETS["hires"]
     custom = TrainConfig(data="d", task="sr8x", out="o", preset=None, base_width=p.base_width, max_width=p.max_width)
@@ -454,7 +454,7 @@ def test_gan_recipe_options_train_and_are_recorded(tmp_path, images):
 
 @pytest.mark.parametrize("loss", ["bce", "lsgan", "hinge"])
 def test_each_gan_loss_moves_both_nets(tmp_path, images, loss):
-    from upscale2x._tf import tf
+    from upscale2x.model._tf import tf
     from upscale2x.train.fit import _build
 
     model = _build(_cfg(images, tmp_path / "w", "see", gan_loss=loss), 2)
@@ -476,7 +476,7 @@ def _position_image(h: int, w: int) -> np.ndarray:
 
 
 def test_scale_range_crops_native_pixels_or_downscales():
-    from upscale2x._tf import tf
+    from upscale2x.model._tf import tf
     from upscale2x.train.pairs import make_pair
 
     img = _position_image(700, 900)
@@ -541,8 +541,8 @@ def test_export_takes_the_runs_own_settings(tmp_path, images):
     fail, and to require the unused DATA argument)."""
     from typer.testing import CliRunner
 
-    from upscale2x.bundle import load_bundle
     from upscale2x.cli import app
+    from upscale2x.model.bundle import load_bundle
     from upscale2x.train.fit import train
 
     out = train(_cfg(images, tmp_path / "run", "sr8x", ndf=4))
@@ -569,7 +569,7 @@ def test_out_parents_are_created_and_data_is_required_to_train(tmp_path, images)
 
 def test_the_lattice_penalty_sees_stamped_grids_not_the_photo():
     """gan.lattice_error: the RMS of the error's 8-px-periodic part (metrics.lattice_share's bins)."""
-    from upscale2x._tf import tf
+    from upscale2x.model._tf import tf
     from upscale2x.train.gan import lattice_error
 
     rng = np.random.default_rng(0)
@@ -597,8 +597,8 @@ def test_texture_error_compares_detail_energy_block_by_block():
     """gan.texture_error: 0 for the same detail anywhere inside each 8x8 block; a blur or added noise costs."""
     from scipy.ndimage import laplace
 
-    from upscale2x._tf import tf
     from upscale2x.metrics import luma
+    from upscale2x.model._tf import tf
     from upscale2x.train.gan import GanRecipe, detail_energy, texture_error
 
     rng = np.random.default_rng(1)
@@ -631,7 +631,7 @@ def test_texture_error_compares_detail_energy_block_by_block():
 def test_a_lattice_free_run_starts_from_a_plain_bundle_and_records_it(tmp_path, images, tiny_bundles):
     """`--lattice-free` adds a weightless last layer: a shipped bundle without it can start the run, the bundle and
     card record it, and a resumed run cannot drop it."""
-    from upscale2x.bundle import load_bundle
+    from upscale2x.model.bundle import load_bundle
     from upscale2x.train.fit import _build, train
 
     out = tmp_path / "lf"
@@ -652,8 +652,8 @@ def test_a_lattice_free_run_starts_from_a_plain_bundle_and_records_it(tmp_path, 
 def test_a_bf16_run_saves_a_float32_bundle_and_resume_may_switch_precision(tmp_path, images):
     """`--precision bf16` trains in bfloat16 with float32 weights; the bundle is a float32 network whose held-out
     L1 is the card's, GAN terms stay finite, and a resumed run may go back to float32 (same variables)."""
-    from upscale2x._tf import keras
-    from upscale2x.bundle import load_bundle
+    from upscale2x.model._tf import keras
+    from upscale2x.model.bundle import load_bundle
     from upscale2x.train.data import DataSpec
     from upscale2x.train.evaluate import evaluate
     from upscale2x.train.fit import _build, held_out_pairs, train

@@ -54,7 +54,7 @@ def test_bad_input_writes_nothing(tmp_path, tiny_bundles, monkeypatch):
     r = runner.invoke(app, ["web", "--serve", "-o", str(tmp_path / "taken")])
     assert r.exit_code == 1 and "not an exported site" in r.output
 
-    import upscale2x.export as export
+    import upscale2x.model.export as export
 
     calls = []
 
@@ -89,8 +89,8 @@ def test_the_page_runs_the_model_in_chromium_and_matches_python(tmp_path):
     import playwright.sync_api as playwright
     from skimage import data
 
-    from upscale2x.bundle import models_dir
     from upscale2x.io.read import read_image
+    from upscale2x.model.bundle import models_dir
     from upscale2x.web import serve
 
     site = tmp_path / "site"

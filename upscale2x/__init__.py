@@ -10,7 +10,6 @@ import os as _os
 # products here are small, so one BLAS thread is enough. Effective only when numpy is not imported yet (the CLI).
 _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from .bundle import Bundle, Card, load_bundle, save_bundle  # noqa: E402
 from .errors import (
     DatasetError,
     ImageReadError,
@@ -24,6 +23,7 @@ from .errors import (
 )
 from .io.read import Picture, read_image
 from .io.write import ImageWriter, write_image
+from .model.bundle import Bundle, Card, load_bundle, save_bundle  # noqa: E402
 from .pipeline import Chain, Stage
 from .render import RenderOptions, render_file
 from .tiling import TileSpec, tile_apply

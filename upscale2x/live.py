@@ -50,7 +50,7 @@ def fit_square(frame: np.ndarray, size: int, fit: str = "crop", mirror: bool = F
 
     ``crop`` keeps the centre square, ``pad`` letterboxes the whole frame on black, ``stretch`` resizes it.
     """
-    from .resample import resize
+    from .model.resample import resize
 
     if fit not in FITS:
         raise RenderError(f"--fit must be one of {', '.join(FITS)}, got {fit!r}")
@@ -79,7 +79,7 @@ class SeeLoop:
     """
 
     def __init__(self, folder: str | Path, engine: str = "auto", smooth: float = 0.0, batch: int = 1):
-        from .bundle import read_card, resolve_bundle
+        from .model.bundle import read_card, resolve_bundle
         from .pipeline import open_stage
 
         if not 0.0 <= smooth < 1.0:
@@ -113,7 +113,7 @@ def compose(panels: list[tuple[str, np.ndarray]], readout: str, height: int = 25
     """
     from PIL import Image, ImageDraw
 
-    from .resample import resize
+    from .model.resample import resize
 
     tiles = []
     for _, img in panels:

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .bundle import default_bundle, read_card, resolve_bundle
-from .engines import ENGINES
 from .ensemble import check_size
 from .errors import RenderError
 from .io.read import DEFAULT_MAX_PIXELS, read_image
 from .io.write import EXTENSION, ImageWriter, format_of
+from .model.bundle import default_bundle, read_card, resolve_bundle
+from .model.engines import ENGINES
+from .model.tasks import TaskSpec
 from .pipeline import Chain, Stage, no_variant, open_stage
 from .scaleplan import UPSCALER, upscaler_stages
-from .tasks import TaskSpec
 from .tiling import Progress, TileSpec, overlap_px
 
 MAX_SCALE = 512

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from .bands import AreaSink, CropSink, PadSink
-from .bundle import resolve_bundle
-from .engines import ENGINES
 from .errors import SeriesError, Upscale2xError
 from .io.atomic import write_text
 from .io.read import read_image
 from .io.write import ImageWriter, write_image
+from .model.bundle import resolve_bundle
+from .model.engines import ENGINES
 from .pipeline import Chain, Stage, open_stage
 from .scaleplan import UPSCALER, upscaler_stages
 from .series_spec import SeriesSpec, extension, print_pixels, source_files

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError, RenderError
-from .export import FRAME
 from .io.atomic import atomic_folder
+from .model.export import FRAME
 
 PAGE = Path(__file__).resolve().parent / "webpage"  # index.html, app.js (committed)
 
@@ -49,8 +49,8 @@ def frame_reference(folder: Path, rgba: np.ndarray) -> np.ndarray:
 def export_site(models: list[str], out: str | Path, overwrite: bool = False, quantize: str = "int8") -> Path:
     """Write the site for the see bundles ``models`` to ``out``; ModelError / RenderError (nothing written) if a
     model is not a see model, ``out`` exists without ``overwrite``, or the runtime is not built."""
-    from .bundle import load_bundle, read_card, resolve_bundle
-    from .export import QUANTIZE, see_frame_tflite
+    from .model.bundle import load_bundle, read_card, resolve_bundle
+    from .model.export import QUANTIZE, see_frame_tflite
 
     out = Path(out)
     if not models:

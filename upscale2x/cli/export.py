@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..export import MAX_ERROR
+from ..model.export import MAX_ERROR
 from .common import err, handles_errors, plain
 
 
@@ -26,8 +26,8 @@ def export(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing -o folder's files.")] = False,
 ) -> None:
     """Convert BUNDLE's cell function to LiteRT (.tflite), measure it against Keras and record it in the card."""
-    from ..bundle import resolve_bundle
-    from ..export import export_litert  # imports TensorFlow
+    from ..model.bundle import resolve_bundle
+    from ..model.export import export_litert  # imports TensorFlow
 
     folder, rec = export_litert(resolve_bundle(bundle), quantize, output, max_error, overwrite)
     err.print(

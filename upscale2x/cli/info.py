@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from ..bundle import WEIGHTS, list_bundles, models_dir, read_card, resolve_bundle
-from ..nets import PRESETS, UPSAMPLERS
+from ..model.bundle import WEIGHTS, list_bundles, models_dir, read_card, resolve_bundle
+from ..model.nets import PRESETS, UPSAMPLERS
 from .common import fail, handles_errors, out, plain, warn
 
 
@@ -41,7 +41,7 @@ def info(
             raise typer.BadParameter(f"unknown preset {preset!r}; expected one of {expected}", param_hint="--preset")
         if upsample not in UPSAMPLERS:
             raise fail(f"--upsample: expected one of {', '.join(UPSAMPLERS)}, got {upsample!r}")
-        from ..nets import unet_generator
+        from ..model.nets import unet_generator
 
         net = unet_generator(
             preset, in_channels=in_channels, out_channels=out_channels, upsample=upsample, res_blocks=res_blocks

@@ -59,9 +59,9 @@ def see(
 
 
 def _live(model, camera, engine, smooth, size, fit, mirror, save_dir) -> None:
-    from ..bundle import list_bundles, models_dir, resolve_bundle
     from ..errors import RenderError
     from ..live import FITS, SeeLoop
+    from ..model.bundle import list_bundles, models_dir, resolve_bundle
     from ..window import Camera, LiveView, run_window
 
     if fit not in FITS:

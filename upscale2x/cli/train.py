@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from ..fieldcheck import defaults
-from ..nets import PRESETS, UPSAMPLERS
-from ..tasks import TASKS
+from ..model.nets import PRESETS, UPSAMPLERS
+from ..model.tasks import TASKS
 from ..train.config import GAN_LOSSES, PIXEL_LOSSES, TrainConfig
 from .common import err, fail, handles_errors, plain, progress_bar
 

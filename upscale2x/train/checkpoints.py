@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .._tf import tf
 from ..errors import TrainError
 from ..io.atomic import TEMP_SUFFIX, atomic_folder, write_text
+from ..model._tf import tf
 
 POINTER = "latest.json"
 KEEP = 2  # checkpoints kept on disk

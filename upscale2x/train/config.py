@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..errors import TrainError
 from ..fieldcheck import build
-from ..nets import MAX_RES_BLOCKS, PRECISIONS, PRESETS, UPSAMPLERS
-from ..tasks import TASKS
+from ..model.nets import MAX_RES_BLOCKS, PRECISIONS, PRESETS, UPSAMPLERS
+from ..model.tasks import TASKS
 
 STRATEGIES = ("none", "mirrored", "multiworker")
 PIXEL_LOSSES = ("l1", "mse")  # the pixel term weighed by l1_weight (train/gan.py)

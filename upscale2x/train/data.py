@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import DatasetError, ImageReadError
 from ..io.read import EXTENSIONS, image_files, read_image, to_uint
-from ..tasks import TASKS
+from ..model.tasks import TASKS
 
 MIN_IMAGES = 4  # fewer usable images than this cannot train anything (nor hold some out)
 CROP = 256  # the generator's cell

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import preprocess
 from ..metrics import compare
-from ..tasks import TASKS
+from ..model import preprocess
+from ..model.tasks import TASKS
 
 
 @dataclass

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .._tf import keras, tf
-from ..bundle import Bundle, Card, save_bundle
 from ..errors import TrainError
-from ..nets import patch_discriminator, unet_generator
-from ..tasks import TASKS
+from ..model._tf import keras, tf
+from ..model.bundle import Bundle, Card, save_bundle
+from ..model.nets import patch_discriminator, unet_generator
+from ..model.tasks import TASKS
 from .checkpoints import CheckpointStore
 from .config import TrainConfig
 from .data import DataSpec, epoch_repeats, load_folder, split
@@ -165,9 +165,9 @@ def _init_generator(g, cfg: TrainConfig) -> None:
     than the source: those start as the identity (nets.unet_generator), so the grown network computes what the
     source computed.
     """
-    from ..bundle import load_bundle, resolve_bundle
     from ..errors import ModelError
-    from ..nets import RES_BLOCK_PREFIX
+    from ..model.bundle import load_bundle, resolve_bundle
+    from ..model.nets import RES_BLOCK_PREFIX
 
     try:
         source = load_bundle(resolve_bundle(cfg.init_from))
@@ -383,8 +383,8 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
 
 def _record_source(cfg: TrainConfig, out: Path) -> None:
     """Keep the training record of the --init-from bundle, as it was when the run started, for the run's cards."""
-    from ..bundle import read_card, resolve_bundle
     from ..errors import ModelError
+    from ..model.bundle import read_card, resolve_bundle
 
     try:
         record = {"bundle": str(cfg.init_from), **read_card(resolve_bundle(cfg.init_from)).training}

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import preprocess
-from .._tf import keras, tf
-from ..layers import phase_pattern
 from ..metrics import LATTICE_PERIOD  # the penalty sees the measure's grid: patterns of period 1, 2, 4 or 8 px
-from ..nets import DISC_FEATURES
+from ..model import preprocess
+from ..model._tf import keras, tf
+from ..model.layers import phase_pattern
+from ..model.nets import DISC_FEATURES
 from .config import GAN_LOSSES, PIXEL_LOSSES
 
 

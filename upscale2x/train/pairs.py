@@ -7,9 +7,9 @@ renderer applies (sr8x's cubic lift) is applied by the GAN, not here, exactly as
 
 from __future__ import annotations
 
-from .. import preprocess
-from .._tf import tf
-from ..tasks import TASKS
+from ..model import preprocess
+from ..model._tf import tf
+from ..model.tasks import TASKS
 from .data import CROP, SCALE_RANGE
 
 PAIRED_RESIZE = 286  # pix2pix: resize to 286x286, random crop 256

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._tf import tf
 from ..io.write import write_image
+from ..model._tf import tf
 
 
 def _as_rgb256(x: np.ndarray) -> np.ndarray:

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelError
-from .fieldcheck import build
-from .io.atomic import private_folder, publish
+from ..errors import ModelError
+from ..fieldcheck import build
+from ..io.atomic import private_folder, publish
 from .nets import MAX_RES_BLOCKS, UPSAMPLERS
 from .tasks import TASKS, TaskSpec
 
@@ -196,7 +196,7 @@ def models_dir() -> Path:
     env = os.environ.get("UPSCALE2X_MODELS")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the upscale2x package (this module is in upscale2x/model/)
     beside = here.parent / "models"
     return beside if (beside / "sr8x" / CARD).is_file() or not (here / "models").is_dir() else here / "models"
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ModelError
+from ..io.atomic import private_folder, publish
 from .bundle import CARD, Card, load_bundle
 from .engines import LITERT, TFLITE, LiteRTCell, sha256
-from .errors import ModelError
-from .io.atomic import private_folder, publish
 from .tasks import TASKS
 
 FRAME = TASKS["see"].in_cell  # the web page's square frame: one see cell
@@ -193,9 +193,9 @@ def _with_export(card: Card, record: dict) -> Card:
 
 def _frame_body(model, x):
     """The page's frame function in TensorFlow ops: RGBA [1, 256, 256, 4] in 0..255 -> RGBA in 0..255."""
+    from ..colour import LUMA
     from . import preprocess
     from ._tf import tf
-    from .colour import LUMA
     from .resample import SEE_FACTOR, area_matrix, cubic_matrix
 
     small = round(FRAME / SEE_FACTOR)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 
 ENGINES = ("auto", "keras", "litert")
 TFLITE = "model.tflite"

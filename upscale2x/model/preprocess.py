@@ -6,8 +6,8 @@ grayscale conversion live here and nowhere else.
 
 from __future__ import annotations
 
+from ..colour import LUMA
 from ._tf import tf
-from .colour import LUMA
 from .resample import SEE_FACTOR, SR_FACTOR  # the constants live with the numpy twins of these transforms
 from .tasks import TASKS
 

@@ -11,8 +11,8 @@ not removed: only its mean over the whole cell goes.
 
 from __future__ import annotations
 
+from ..metrics import LATTICE_PERIOD
 from ._tf import keras
-from .metrics import LATTICE_PERIOD
 
 ops = keras.ops
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .colour import luma
+from ..colour import luma
 from .tasks import TASKS
 
 SR_FACTOR = TASKS["sr8x"].scale  # sr8x: 256x256 target <-> 32x32 input

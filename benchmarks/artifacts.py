@@ -26,7 +26,7 @@ from _common import bundle, heldout_photos, images_in
 
 from upscale2x.metrics import lattice_ratio, lattice_share
 from upscale2x.model import preprocess
-from upscale2x.pipeline import open_stage
+from upscale2x.render.stages import open_stage
 
 ROOT = Path(__file__).resolve().parent.parent
 SEE_INPUTS = ("sketch", "camera", "coffee", "astronaut", "grass")  # examples/sketch.png + scikit-image photos

@@ -21,7 +21,7 @@ from _common import bundle, heldout_photos, images_in
 
 from upscale2x.metrics import compare, psnr
 from upscale2x.model import preprocess
-from upscale2x.pipeline import MAX_UNTILED_PIXELS, Stage, open_stage
+from upscale2x.render.stages import MAX_UNTILED_PIXELS, Stage, open_stage
 
 
 def main() -> None:

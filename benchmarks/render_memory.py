@@ -29,7 +29,7 @@ def one(case: str, out_size: int, model: str | None, engine: str) -> None:
     from _common import peak_rss_mb, photo
 
     from upscale2x.io.write import write_image
-    from upscale2x.render import RenderOptions, render_file
+    from upscale2x.render.files import RenderOptions, render_file
 
     scale, fmt, bits = CASES[case]
     side = -(-out_size // scale)

@@ -27,7 +27,7 @@ from _common import photo  # noqa: E402
 from upscale2x.io.write import ImageWriter  # noqa: E402
 from upscale2x.model.bundle import default_bundle, read_card, resolve_bundle  # noqa: E402
 from upscale2x.model.engines import litert_record  # noqa: E402
-from upscale2x.pipeline import open_stage  # noqa: E402
+from upscale2x.render.stages import open_stage  # noqa: E402
 
 
 def measure(folder: Path, engine: str, size: int, repeats: int) -> None:

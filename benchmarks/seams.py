@@ -13,8 +13,8 @@ import argparse
 import numpy as np
 from _common import bundle, photo
 
-from upscale2x.pipeline import Stage
-from upscale2x.tiling import cell_starts
+from upscale2x.render.stages import Stage
+from upscale2x.render.tiling import cell_starts
 
 
 def boundaries(length: int, cell: int, overlap: int, scale: int) -> set[int]:

@@ -15,7 +15,7 @@ from upscale2x.io.read import read_image
 from upscale2x.io.write import write_image
 from upscale2x.model import preprocess
 from upscale2x.model.bundle import load_bundle, models_dir
-from upscale2x.pipeline import Chain, Stage
+from upscale2x.render.stages import Chain, Stage
 
 HERE = Path(__file__).resolve().parent
 

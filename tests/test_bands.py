@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from upscale2x.bands import AreaSink, Collect, CropSink
 from upscale2x.errors import ImageWriteError, RenderError
 from upscale2x.io.read import read_image
 from upscale2x.io.write import ImageWriter
 from upscale2x.model.resample import area_resize
-from upscale2x.pipeline import Chain, ChainPlan, Stage
+from upscale2x.render.bands import AreaSink, Collect, CropSink
+from upscale2x.render.stages import Chain, ChainPlan, Stage
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,7 @@ def test_an_interrupted_tiff_leaves_nothing(tmp_path):
 
 
 def test_a_jpeg_past_65535_px_is_refused_before_any_cell_runs(tmp_path, tiny_bundles, monkeypatch):
-    import upscale2x.render as render
+    import upscale2x.render.files as render
     from upscale2x.io.write import write_image
 
     def no_loading(folder, *a, **k):

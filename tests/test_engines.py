@@ -15,7 +15,7 @@ from upscale2x.io.write import write_image
 from upscale2x.model.bundle import load_bundle, read_card
 from upscale2x.model.engines import TFLITE, LiteRTCell, choose_engine, litert_record
 from upscale2x.model.export import export_litert, keras_cells
-from upscale2x.pipeline import Stage, open_stage
+from upscale2x.render.stages import Stage, open_stage
 
 runner = CliRunner()
 
@@ -152,7 +152,7 @@ def test_engine_choice(tiny_bundles, exported):
     with pytest.raises(ModelError, match="noise seed needs dropout"):
         choose_engine(lite, read_card(lite), "litert", noisy=True)
     with pytest.raises(RenderError, match="--engine must be one of auto, keras, litert"):
-        from upscale2x.render import RenderOptions
+        from upscale2x.render.files import RenderOptions
 
         RenderOptions(engine="onnx")
     with pytest.raises(RenderError, match="cannot take a noise seed"):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from upscale2x.ensemble import SIZES, _forward, _inverse, self_ensemble
 from upscale2x.errors import RenderError
-from upscale2x.pipeline import Stage
+from upscale2x.render.ensemble import SIZES, _forward, _inverse, self_ensemble
+from upscale2x.render.stages import Stage
 
 
 def _batch(h=5, w=7, seed=0):

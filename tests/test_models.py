@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from upscale2x.model.bundle import list_bundles, load_bundle, models_dir
-from upscale2x.pipeline import Stage
+from upscale2x.render.stages import Stage
 
 SHIPPED = [name for name, _ in list_bundles()]
 

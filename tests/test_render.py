@@ -7,7 +7,7 @@ from upscale2x.cli import app
 from upscale2x.io.read import read_image
 from upscale2x.io.write import write_image
 from upscale2x.model.bundle import load_bundle
-from upscale2x.pipeline import Stage
+from upscale2x.render.stages import Stage
 
 runner = CliRunner()
 ICC = b"fake-icc-profile" * 4
@@ -81,7 +81,7 @@ def test_alpha_16bit_icc_and_dpi_are_kept(tmp_path, models):
 
 
 def test_a_bundle_used_twice_shares_one_stage(tiny_bundles):
-    from upscale2x.render import RenderOptions, build_chain, plan_render
+    from upscale2x.render.files import RenderOptions, build_chain, plan_render
 
     opts = RenderOptions(scale=64, model=str(tiny_bundles["sr8x"]))
     plan = plan_render(opts)
@@ -90,7 +90,7 @@ def test_a_bundle_used_twice_shares_one_stage(tiny_bundles):
 
 
 def test_bad_options_are_found_from_the_cards_before_any_model_loads(tiny_bundles, monkeypatch):
-    import upscale2x.render as render
+    import upscale2x.render.files as render
     from upscale2x.errors import RenderError, TileError
 
     def no_loading(folder, *args, **kwargs):
@@ -109,7 +109,7 @@ def test_bad_options_are_found_from_the_cards_before_any_model_loads(tiny_bundle
 
 
 def test_a_fractional_overlap_fits_every_stage_of_a_mixed_chain(tiny_bundles):
-    from upscale2x.render import RenderOptions, plan_render
+    from upscale2x.render.files import RenderOptions, plan_render
 
     plan = plan_render(RenderOptions(chain=(str(tiny_bundles["see"]), str(tiny_bundles["sr8x"])), overlap=0.25))
     assert plan.overlaps == (64, 8) and plan.scale == 8
@@ -215,7 +215,7 @@ def test_residual_sr8x_starts_as_tiled_bicubic(tmp_path):
     [(8, False, 1), (12, False, 2), (64, False, 2), (65, False, 3), (1, False, 0), (0.5, True, 1), (7.99, False, 1)],
 )
 def test_one_scale_planner_for_render_and_series(factor, at_least_one, stages):
-    from upscale2x.scaleplan import upscaler_stages
+    from upscale2x.render.scaleplan import upscaler_stages
 
     assert upscaler_stages(factor, at_least_one) == stages
 
@@ -236,7 +236,7 @@ def test_a_bilinear_generator_renders_tiled_and_untiled_at_any_size(tmp_path):
 
 
 def test_a_bad_output_is_refused_before_any_model_loads(tmp_path, tiny_bundles, monkeypatch):
-    import upscale2x.render as render
+    import upscale2x.render.files as render
     from upscale2x.errors import ImageWriteError
 
     def no_loading(folder, *args, **kwargs):
@@ -278,7 +278,7 @@ def test_control_characters_in_a_card_are_not_printed(tmp_path, monkeypatch):
 
 
 def test_a_batch_loads_the_models_once_skips_what_exists_and_reports_failures(tmp_path, tiny_bundles, monkeypatch):
-    import upscale2x.render as render
+    import upscale2x.render.files as render
 
     (tmp_path / "in").mkdir()
     a = _img(tmp_path, "a.png", size=(9, 7))

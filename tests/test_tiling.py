@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from upscale2x.errors import TileError
-from upscale2x.tiling import TileSpec, axis_weights, cell_starts, count_cells, tile_apply
+from upscale2x.render.tiling import TileSpec, axis_weights, cell_starts, count_cells, tile_apply
 
 SIZES = [(1, 1), (31, 33), (100, 7), (7, 100), (32, 32), (64, 65), (257, 91)]
 

@@ -24,9 +24,9 @@ from .errors import (
 from .io.read import Picture, read_image
 from .io.write import ImageWriter, write_image
 from .model.bundle import Bundle, Card, load_bundle, save_bundle  # noqa: E402
-from .pipeline import Chain, Stage
-from .render import RenderOptions, render_file
-from .tiling import TileSpec, tile_apply
+from .render.files import RenderOptions, render_file
+from .render.stages import Chain, Stage
+from .render.tiling import TileSpec, tile_apply
 
 __version__ = "0.1.0"
 

@@ -1,7 +1,7 @@
 """Live Learning to See: a `see` model on a stream of frames, with the web demo's Step / Average / FPS readout.
 
 Everything here is plain numpy + Pillow, so it is tested without a camera or a screen: :class:`SeeLoop` runs
-frames (the same :class:`~upscale2x.pipeline.Stage` as `upscale2x render --chain MODEL`: one preprocessing
+frames (the same :class:`~upscale2x.render.stages.Stage` as `upscale2x render --chain MODEL`: one preprocessing
 function, one model call path), :class:`StepMeter` turns measured step times into the readout, and
 :func:`compose` draws the panels and the readout into one image. The window (window.py) and the video files
 (video.py) only move pixels in and out.
@@ -80,7 +80,7 @@ class SeeLoop:
 
     def __init__(self, folder: str | Path, engine: str = "auto", smooth: float = 0.0, batch: int = 1):
         from .model.bundle import read_card, resolve_bundle
-        from .pipeline import open_stage
+        from .render.stages import open_stage
 
         if not 0.0 <= smooth < 1.0:
             raise RenderError(f"--smooth must be in [0, 1), got {smooth}")

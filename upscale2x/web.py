@@ -40,7 +40,7 @@ def runtime_dir() -> Path:
 
 def frame_reference(folder: Path, rgba: np.ndarray) -> np.ndarray:
     """What `upscale2x render --chain MODEL` makes of a 256x256 frame (uint8 RGBA) on Keras: float RGB 0..1."""
-    from .pipeline import open_stage
+    from .render.stages import open_stage
 
     stage, _ = open_stage(folder, "keras")
     return stage.run(rgba[..., :3].astype(np.float32) / 255.0)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..fieldcheck import defaults
-from ..render import MAX_SCALE, RenderOptions, render_file
+from ..render.files import MAX_SCALE, RenderOptions, render_file
 from .common import err, handles_errors, plain, progress_bar, warn
 
 R = defaults(RenderOptions)  # the option defaults are the library's: written once, in render.py
@@ -98,7 +98,7 @@ def render(
             err.print(f"wrote {plain(out)}")
         return
     from ..errors import RenderError
-    from ..render import render_batch
+    from ..render.files import render_batch
 
     with progress_bar(quiet, "render") as update:
         where = {"file": ""}

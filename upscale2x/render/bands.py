@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .model.resample import area_taps as _taps
+from ..model.resample import area_taps as _taps
 
 Sink = Callable[[np.ndarray], None]
 

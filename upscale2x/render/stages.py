@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import RenderError
+from ..model.bundle import Bundle
 from .bands import AreaSink, Collect, CropSink
-from .errors import RenderError
-from .model.bundle import Bundle
 from .tiling import Progress, Sink, TileSpec, count_cells, default_overlap, pad_to_cell, tile_apply
 
 MAX_UNTILED_PIXELS = 4096 * 4096  # --no-tiles runs the model on the whole image only up to this output size
@@ -56,7 +56,7 @@ class Stage:
         overlap = default_overlap(s.in_cell) if self.overlap is None else self.overlap
         self.tile_spec = TileSpec(s.in_cell, s.scale, overlap, self.batch)  # raises TileError on bad values
         if self.engine == "litert":
-            from .model.engines import LiteRTCell
+            from ..model.engines import LiteRTCell
 
             if self.noise_seed is not None:
                 raise RenderError(f"{self.bundle.path}: LiteRT runs without dropout, so it cannot take a noise seed")
@@ -69,7 +69,7 @@ class Stage:
             raise RenderError(f"unknown engine {self.engine!r}")
         self.model = self.bundle.model  # what runs: the bundle's generator, or its seeded-noise copy
         if self.noise_seed is not None:
-            from .model.nets import has_dropout, with_dropout_noise
+            from ..model.nets import has_dropout, with_dropout_noise
 
             if not has_dropout(self.model):
                 raise no_variant(self.bundle.path or self.bundle.card.name)
@@ -77,7 +77,7 @@ class Stage:
 
     def set_noise_seed(self, seed: int) -> None:
         """Switch a noisy stage (made with a ``noise_seed``) to another variant; no re-tracing."""
-        from .model.nets import set_noise_seed
+        from ..model.nets import set_noise_seed
 
         if self.noise_seed is None:
             raise RenderError("this stage was made without a noise seed")
@@ -94,9 +94,9 @@ class Stage:
         if not prep:
             return image
         if self.engine == "litert":
-            from .model import resample as transforms  # the numpy twins: no TensorFlow on this path
+            from ..model import resample as transforms  # the numpy twins: no TensorFlow on this path
         else:
-            from .model import preprocess as transforms
+            from ..model import preprocess as transforms
         rgb = np.asarray(transforms.transform(prep)(image[..., :3]), np.float32)
         return np.concatenate([rgb, image[..., 3:]], axis=2)
 
@@ -112,7 +112,7 @@ class Stage:
         return self._fns[alpha]
 
     def _build_fn(self, alpha: bool):
-        from .model.engines import keras_cell_fn, litert_cell_fn
+        from ..model.engines import keras_cell_fn, litert_cell_fn
 
         if self.engine == "litert":
             return litert_cell_fn(self.runner, self.bundle.spec, alpha)
@@ -155,8 +155,8 @@ def open_stage(folder, engine: str = "auto", noise_seed: int | None = None, **kw
     Returns ``(stage, note)``; ``note`` says why ``auto`` fell back to Keras (a broken LiteRT export), else None.
     A LiteRT stage never loads the Keras weights, so TensorFlow stays unimported.
     """
-    from .model.bundle import load_bundle, read_card
-    from .model.engines import select_engine
+    from ..model.bundle import load_bundle, read_card
+    from ..model.engines import select_engine
 
     card = read_card(folder)
     chosen, note, cell = select_engine(folder, card, engine, noisy=noise_seed is not None)

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import RenderError
+from ..io.read import DEFAULT_MAX_PIXELS, read_image
+from ..io.write import EXTENSION, ImageWriter, format_of
+from ..model.bundle import default_bundle, read_card, resolve_bundle
+from ..model.engines import ENGINES
+from ..model.tasks import TaskSpec
 from .ensemble import check_size
-from .errors import RenderError
-from .io.read import DEFAULT_MAX_PIXELS, read_image
-from .io.write import EXTENSION, ImageWriter, format_of
-from .model.bundle import default_bundle, read_card, resolve_bundle
-from .model.engines import ENGINES
-from .model.tasks import TaskSpec
-from .pipeline import Chain, Stage, no_variant, open_stage
 from .scaleplan import UPSCALER, upscaler_stages
+from .stages import Chain, Stage, no_variant, open_stage
 from .tiling import Progress, TileSpec, overlap_px
 
 MAX_SCALE = 512
@@ -173,7 +173,7 @@ class BatchResult:
 def batch_inputs(srcs: list[Path]) -> list[Path]:
     """The image files of ``srcs`` in order: files as given, folders' images sorted; a missing path stays (it
     fails when its turn comes, with the others rendered)."""
-    from .io.read import image_files
+    from ..io.read import image_files
 
     files: list[Path] = []
     for s in srcs:
@@ -193,7 +193,7 @@ def render_batch(
     """Render many files with the models loaded once: outputs ``IN_x8.png`` in ``out_dir`` (created) or beside
     each input; existing outputs are skipped (without ``opts.overwrite``); a failure is recorded and the rest go on.
     """
-    from .errors import Upscale2xError
+    from ..errors import Upscale2xError
 
     plan = plan_render(opts)
     files = batch_inputs([Path(s) for s in srcs])
@@ -242,7 +242,7 @@ def _render_into(src: Path, dst, opts, plan: RenderPlan, chain: Callable[[], Cha
         quality=opts.quality,
         overwrite=opts.overwrite,
     )
-    from .io.atomic import clear_stale
+    from ..io.atomic import clear_stale
 
     for stale in clear_stale(out):
         if on_note:

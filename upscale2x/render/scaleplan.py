@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .model.tasks import TASKS
+from ..model.tasks import TASKS
 
 UPSCALER = TASKS["sr8x"].scale  # the enlargement of one upscaler stage
 

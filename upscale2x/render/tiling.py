@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import TileError
+from ..errors import TileError
 
 CellFn = Callable[[np.ndarray], np.ndarray]
 Sink = Callable[[np.ndarray], None]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import RenderError
+from ..errors import RenderError
 
 SIZES = (1, 2, 4, 8)  # copies per cell: none, + left-right mirror, + the other two mirrors, + the transposes
 

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 from upscale2x.cli import app
 from upscale2x.errors import SeriesError
 from upscale2x.io.read import read_image
-from upscale2x.series import Series, plan
-from upscale2x.series_spec import load_spec, print_pixels
+from upscale2x.series.run import Series, plan
+from upscale2x.series.spec import load_spec, print_pixels
 
 runner = CliRunner()
 

@@ -57,8 +57,8 @@ def series(
     """Batch-generate a print series: seeded candidates, contact sheets + manifest, then full renders of picks."""
     from dataclasses import replace
 
-    from ..series import Series
-    from ..series_spec import check, load_spec
+    from ..series.run import Series
+    from ..series.spec import check, load_spec
 
     s = load_spec(spec, model=model, upscaler=upscaler, candidates=candidates, seed=seed)
     if print_size or dpi:

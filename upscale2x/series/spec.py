@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import SeriesError
-from .fieldcheck import build
-from .io.read import EXTENSIONS
-from .io.write import EXTENSION
+from ..errors import SeriesError
+from ..fieldcheck import build
+from ..io.read import EXTENSIONS
+from ..io.write import EXTENSION
 
 GENERATORS = ("blobs", "gradients", "noise")
 MAX_PRINT_PIXELS = 65536  # per side

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .io.read import to_uint
+from ..io.read import to_uint
 
 LABEL = 16  # pixels under each thumbnail for its id
 

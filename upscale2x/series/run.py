@@ -15,17 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SeriesError, Upscale2xError
-from .io.atomic import write_text
-from .io.read import read_image
-from .io.write import ImageWriter, write_image
-from .model.bundle import resolve_bundle
-from .model.engines import ENGINES
-from .render.bands import AreaSink, CropSink, PadSink
-from .render.scaleplan import UPSCALER, upscaler_stages
-from .render.stages import Chain, Stage, open_stage
-from .series_spec import SeriesSpec, extension, print_pixels, source_files
+from ..errors import SeriesError, Upscale2xError
+from ..io.atomic import write_text
+from ..io.read import read_image
+from ..io.write import ImageWriter, write_image
+from ..model.bundle import resolve_bundle
+from ..model.engines import ENGINES
+from ..render.bands import AreaSink, CropSink, PadSink
+from ..render.scaleplan import UPSCALER, upscaler_stages
+from ..render.stages import Chain, Stage, open_stage
 from .sheet import contact_sheet
+from .spec import SeriesSpec, extension, print_pixels, source_files
 from .starts import generate
 
 Progress = Callable[[int, int, str], None]

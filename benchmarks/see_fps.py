@@ -48,7 +48,7 @@ def synthetic_video(path: Path, frames: int, side: int = 256, rate: int = 30) ->
 
 
 def loop_fps(folder: Path, engine: str, frames: list[np.ndarray]) -> tuple[float, float, str]:
-    from upscale2x.live import SeeLoop
+    from upscale2x.live.loop import SeeLoop
 
     loop = SeeLoop(folder, engine)
     for f in frames[:5]:  # warm-up

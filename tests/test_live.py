@@ -14,7 +14,7 @@ from upscale2x.cli import app
 from upscale2x.errors import RenderError
 from upscale2x.io.read import read_image
 from upscale2x.io.write import write_image
-from upscale2x.live import SeeLoop, StepMeter, compose, fit_square
+from upscale2x.live.loop import SeeLoop, StepMeter, compose, fit_square
 
 av = pytest.importorskip("av")
 runner = CliRunner()
@@ -206,7 +206,7 @@ def test_sigterm_during_a_video_leaves_nothing(tmp_path, tiny_bundles):
 
 
 def test_the_live_view_switches_models_toggles_panels_and_saves(tmp_path, tiny_bundles):
-    from upscale2x.window import LiveView
+    from upscale2x.live.window import LiveView
 
     view = LiveView([tiny_bundles["see"], tiny_bundles["see"]], lambda f: SeeLoop(f), 64, "crop", True)
     frame = (np.random.default_rng(3).random((48, 80, 3)) * 255).astype(np.uint8)
@@ -222,7 +222,7 @@ def test_the_live_view_switches_models_toggles_panels_and_saves(tmp_path, tiny_b
 
 @pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs a display (run under xvfb-run)")
 def test_the_window_runs_on_a_fake_camera(tmp_path, tiny_bundles):
-    from upscale2x.window import LiveView, run_window
+    from upscale2x.live.window import LiveView, run_window
 
     class FakeCamera:
         def read(self):

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from upscale2x.cli import app
 from upscale2x.io.write import write_image
-from upscale2x.web import runtime_dir
+from upscale2x.live.web import runtime_dir
 
 runner = CliRunner()
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -90,8 +90,8 @@ def test_the_page_runs_the_model_in_chromium_and_matches_python(tmp_path):
     from skimage import data
 
     from upscale2x.io.read import read_image
+    from upscale2x.live.web import serve
     from upscale2x.model.bundle import models_dir
-    from upscale2x.web import serve
 
     site = tmp_path / "site"
     r = runner.invoke(app, ["web", "see-flowers", "-o", str(site)])

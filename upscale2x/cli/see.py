@@ -33,7 +33,7 @@ def see(
 ) -> None:
     """Learning to See, live: --camera N opens a window; --video IN -o OUT processes a file or a frame folder."""
     from ..errors import RenderError
-    from ..live import SeeLoop
+    from ..live.loop import SeeLoop
 
     if (camera is None) == (video is None):
         raise RenderError("give --camera N or --video IN (one of them)")
@@ -47,11 +47,11 @@ def see(
     with progress_bar(quiet, "frames") as update:
         progress = lambda done, total: update(done, total, note=f"{loop.meter.fps:.1f} FPS")  # noqa: E731
         if video.is_dir():
-            from ..video import see_frames
+            from ..live.video import see_frames
 
             out = see_frames(video, output, loop, side_by_side, progress)
         else:
-            from ..video import see_video
+            from ..live.video import see_video
 
             out = see_video(video, output, loop, side_by_side, codec, overwrite, progress)
     if not quiet:
@@ -60,9 +60,9 @@ def see(
 
 def _live(model, camera, engine, smooth, size, fit, mirror, save_dir) -> None:
     from ..errors import RenderError
-    from ..live import FITS, SeeLoop
+    from ..live.loop import FITS, SeeLoop
+    from ..live.window import Camera, LiveView, run_window
     from ..model.bundle import list_bundles, models_dir, resolve_bundle
-    from ..window import Camera, LiveView, run_window
 
     if fit not in FITS:
         raise RenderError(f"--fit must be one of {', '.join(FITS)}, got {fit!r}")

@@ -27,8 +27,8 @@ def web(
 ) -> None:
     """Export MODELs as a live Learning-to-See page (webcam in, imagined world out), with --serve to open it."""
     from ..errors import RenderError
-    from ..web import export_site
-    from ..web import serve as serve_site
+    from ..live.web import export_site
+    from ..live.web import serve as serve_site
 
     if models:
         site = export_site(models, output, overwrite, quantize)

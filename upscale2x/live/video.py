@@ -1,6 +1,6 @@
 """`upscale2x see --video`: a video file (PyAV / FFmpeg) or a folder of frames through a `see` model.
 
-Each frame goes through :class:`~upscale2x.live.SeeLoop` at its own size, tiled exactly as
+Each frame goes through :class:`~upscale2x.live.loop.SeeLoop` at its own size, tiled exactly as
 `upscale2x render --chain MODEL` does; the output keeps the input's frame rate, and its audio is copied packet by
 packet. The file is written under a temporary name beside the target and renamed only when complete, so Ctrl-C or
 SIGTERM leaves nothing at the output name (and no temporary file).
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ImageReadError, ImageWriteError, RenderError
-from .io.atomic import atomic_folder, atomic_path
-from .live import SeeLoop
+from ..errors import ImageReadError, ImageWriteError, RenderError
+from ..io.atomic import atomic_folder, atomic_path
+from .loop import SeeLoop
 
 Progress = Callable[[int, int], None]
 # extension -> (container format, default codec)
@@ -43,8 +43,8 @@ def _side_by_side(frame: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def see_frames(src: Path, dst: Path, loop: SeeLoop, side_by_side: bool = False, on_progress: Progress | None = None):
     """A folder of images in, a folder of PNGs out (same stems), all or nothing at ``dst``."""
-    from .io.read import image_files, read_image
-    from .io.write import write_image
+    from ..io.read import image_files, read_image
+    from ..io.write import write_image
 
     files = image_files(src)
     if not files:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import RenderError
-from .live import SeeLoop, compose, fit_square
+from ..errors import RenderError
+from .loop import SeeLoop, compose, fit_square
 
 PANELS = ("camera", "model input", "output")
 
@@ -75,7 +75,7 @@ class LiveView:
         return compose(panels, f"{title}   {self.loop.meter.readout()}")
 
     def save(self, folder: Path) -> Path:
-        from .io.write import write_image
+        from ..io.write import write_image
 
         if self.last_output is None:
             raise RenderError("nothing rendered yet")

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError, RenderError
-from .io.atomic import atomic_folder
-from .model.export import FRAME
+from ..errors import ModelError, RenderError
+from ..io.atomic import atomic_folder
+from ..model.export import FRAME
 
 PAGE = Path(__file__).resolve().parent / "webpage"  # index.html, app.js (committed)
 
@@ -33,14 +33,14 @@ def runtime_dir() -> Path:
     env = os.environ.get("UPSCALE2X_WEB_RUNTIME")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the upscale2x package (this module is in upscale2x/live/)
     beside = here.parent / "web" / "runtime"  # a checkout; a wheel carries its copy inside (setup.py)
     return beside if beside.is_dir() or not (here / "web_runtime").is_dir() else here / "web_runtime"
 
 
 def frame_reference(folder: Path, rgba: np.ndarray) -> np.ndarray:
     """What `upscale2x render --chain MODEL` makes of a 256x256 frame (uint8 RGBA) on Keras: float RGB 0..1."""
-    from .render.stages import open_stage
+    from ..render.stages import open_stage
 
     stage, _ = open_stage(folder, "keras")
     return stage.run(rgba[..., :3].astype(np.float32) / 255.0)
@@ -49,8 +49,8 @@ def frame_reference(folder: Path, rgba: np.ndarray) -> np.ndarray:
 def export_site(models: list[str], out: str | Path, overwrite: bool = False, quantize: str = "int8") -> Path:
     """Write the site for the see bundles ``models`` to ``out``; ModelError / RenderError (nothing written) if a
     model is not a see model, ``out`` exists without ``overwrite``, or the runtime is not built."""
-    from .model.bundle import load_bundle, read_card, resolve_bundle
-    from .model.export import QUANTIZE, see_frame_tflite
+    from ..model.bundle import load_bundle, read_card, resolve_bundle
+    from ..model.export import QUANTIZE, see_frame_tflite
 
     out = Path(out)
     if not models:

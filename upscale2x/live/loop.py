@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import RenderError
+from ..errors import RenderError
 
 FITS = ("crop", "pad", "stretch")
 
@@ -50,7 +50,7 @@ def fit_square(frame: np.ndarray, size: int, fit: str = "crop", mirror: bool = F
 
     ``crop`` keeps the centre square, ``pad`` letterboxes the whole frame on black, ``stretch`` resizes it.
     """
-    from .model.resample import resize
+    from ..model.resample import resize
 
     if fit not in FITS:
         raise RenderError(f"--fit must be one of {', '.join(FITS)}, got {fit!r}")
@@ -79,8 +79,8 @@ class SeeLoop:
     """
 
     def __init__(self, folder: str | Path, engine: str = "auto", smooth: float = 0.0, batch: int = 1):
-        from .model.bundle import read_card, resolve_bundle
-        from .render.stages import open_stage
+        from ..model.bundle import read_card, resolve_bundle
+        from ..render.stages import open_stage
 
         if not 0.0 <= smooth < 1.0:
             raise RenderError(f"--smooth must be in [0, 1), got {smooth}")
@@ -113,7 +113,7 @@ def compose(panels: list[tuple[str, np.ndarray]], readout: str, height: int = 25
     """
     from PIL import Image, ImageDraw
 
-    from .model.resample import resize
+    from ..model.resample import resize
 
     tiles = []
     for _, img in panels:

@@ -41,7 +41,7 @@ def _rerun(script: str, name: str, key: str) -> tuple[dict, dict]:
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     card = load_bundle(models_dir() / name).card.metrics[key]
     cmd = [sys.executable, str(root / "benchmarks" / script), "--model", str(models_dir() / name), "--json"]
     run = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=root)

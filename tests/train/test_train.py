@@ -295,6 +295,25 @@ def test_init_from_grows_residual_blocks_and_never_drops_them(tmp_path, images):
         _cfg(images, tmp_path / "z", "sr8x", res_blocks=65)
 
 
+def test_a_zero_padded_bundle_starts_a_reflect_padded_run_and_the_card_says_so(tmp_path, images):
+    """--padding reflect adds weightless ReflectPad layers: a zero-padded bundle (every shipped see model) starts it."""
+    from upscale2x.model.bundle import Bundle, Card, load_bundle, save_bundle
+    from upscale2x.model.layers import ReflectPad
+    from upscale2x.model.nets import unet_generator
+    from upscale2x.train.fit import _build, train
+
+    g = unet_generator(base_width=2, max_width=8, in_channels=1, upsample="resize")
+    src = save_bundle(Bundle(g, Card(task="see", base_width=2, max_width=8, upsample="resize")), tmp_path / "src")
+    cfg = _cfg(images, tmp_path / "rp", "see", upsample="resize", padding="reflect", init_from=str(src))
+    started = _build(cfg, 2).generator
+    for layer in g.layers:
+        for a, b in zip(layer.get_weights(), started.get_layer(layer.name).get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    b = load_bundle(train(cfg))
+    assert b.card.padding == "reflect" and b.card.training["padding"] == "reflect"
+    assert any(isinstance(layer, ReflectPad) for layer in b.model.layers)
+
+
 def test_a_nearest_resize_bundle_can_start_a_bilinear_one(tmp_path, images):
     """The two resize-conv decoders share their weight shapes, so a shipped one can seed the other."""
     from upscale2x.model._tf import keras
@@ -526,6 +545,8 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
         (["--base-width", "0"], "base width must be >= 1, got 0"),
         (["--base-width", "8", "--max-width", "0"], "max width must be >= 1, got 0"),
         (["--precision", "fp16"], "precision must be one of float32, bf16, got 'fp16'"),
+        (["--padding", "mirror"], "padding must be one of zero, reflect, got 'mirror'"),
+        (["--padding", "reflect", "--upsample", "transpose"], "padding reflect needs --upsample resize or bilinear"),
     ],
 )
 def test_cli_rejects_bad_new_train_options_with_one_line(tmp_path, images, args, message):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..fieldcheck import defaults
-from ..model.nets import PRESETS, UPSAMPLERS
+from ..model.nets import PADDINGS, PRESETS, UPSAMPLERS
 from ..model.tasks import TASKS
 from ..train.config import GAN_LOSSES, PIXEL_LOSSES, TrainConfig
 from .common import err, fail, handles_errors, plain, progress_bar
@@ -43,6 +43,13 @@ def train(
         bool,
         typer.Option(help="End the generator in a layer that removes any 8-px periodic part of its output (no grid)."),
     ] = D["lattice_free"],
+    padding: Annotated[
+        str,
+        typer.Option(
+            help=f"Convolution borders: {', '.join(PADDINGS)} (reflect: mirrored pixels, no frame round the output; "
+            "needs --upsample resize or bilinear)."
+        ),
+    ] = D["padding"],
     precision: Annotated[
         str,
         typer.Option(

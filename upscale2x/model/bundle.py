@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ModelError
 from ..fieldcheck import build
 from ..io.atomic import private_folder, publish
-from .nets import MAX_RES_BLOCKS, UPSAMPLERS
+from .nets import MAX_RES_BLOCKS, PADDINGS, UPSAMPLERS
 from .tasks import TASKS, TaskSpec
 
 CARD = "card.json"
@@ -36,6 +36,7 @@ class Card:
     upsample: str = "transpose"  # decoder upsampling (nets.UPSAMPLERS): pix2pix's transposed conv, or resize
     res_blocks: int = 0  # residual blocks at 1/8 of the cell (nets.unet_generator; 0 = pix2pix's U-Net)
     lattice_free: bool = False  # the generator ends in layers.LatticeFree (no 8-px periodic part in its output)
+    padding: str = "zero"  # convolution borders (nets.PADDINGS): zeros, or mirrored pixels (layers.ReflectPad)
     parameters: int = 0  # generator parameter count (checked on load)
     name: str = ""  # short name shown by `upscale2x models`
     description: str = ""  # one line for humans
@@ -53,6 +54,8 @@ class Card:
             raise ValueError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {self.upsample!r}")
         if not 0 <= self.res_blocks <= MAX_RES_BLOCKS:
             raise ValueError(f"res_blocks must be 0-{MAX_RES_BLOCKS}, got {self.res_blocks}")
+        if self.padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {', '.join(PADDINGS)}, got {self.padding!r}")
 
     @property
     def spec(self) -> TaskSpec:
@@ -177,13 +180,19 @@ def check_card(model, card: Card, where: Path) -> None:
             f"{where}: card says task {card.task} ({s.in_channels}->{s.out_channels} channels), "
             f"weights are {in_ch}->{out_ch}"
         )
-    from .layers import LatticeFree
+    from .layers import LatticeFree, ReflectPad
 
     has_layer = any(isinstance(layer, LatticeFree) for layer in model.layers)
     if has_layer != card.lattice_free:
         raise ModelError(
             f"{where}: card says lattice_free {str(card.lattice_free).lower()}, the weights "
             f"{'end' if has_layer else 'do not end'} in a LatticeFree layer"
+        )
+    mirrored = any(isinstance(layer, ReflectPad) for layer in model.layers)
+    if mirrored != (card.padding == "reflect"):
+        raise ModelError(
+            f"{where}: card says padding {card.padding}, the weights {'have' if mirrored else 'have no'} "
+            "ReflectPad layers"
         )
     n = int(model.count_params())
     if card.parameters and n != card.parameters:

@@ -7,6 +7,10 @@ ending in it cannot stamp an 8-px grid over its cell, whatever its weights or it
 puts a tiny share of its power there (63 bins of a 256 cell's 65,536: 0.02 % of the non-flat power of scikit-image's
 photos on average, 0.1 % at most), so almost no real detail is lost. A grid confined to part of a cell is thinned,
 not removed: only its mean over the whole cell goes.
+
+``ReflectPad`` pads by mirroring the pixels next to the border (as numpy's ``reflect``). A convolution with zero
+padding can tell where its cell ends, and a GAN-trained generator paints that: a light or dark frame a few pixels
+wide round every output of the zero-padded see models. Mirrored borders look like more picture.
 """
 
 from __future__ import annotations
@@ -60,3 +64,34 @@ class LatticeFree(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "period": self.period}
+
+
+@keras.saving.register_keras_serializable(package="upscale2x")
+class ReflectPad(keras.layers.Layer):
+    """Pad ``[N, H, W, C]`` by ``pad`` px on every side with the mirrored inner pixels (H, W > ``pad``).
+
+    Written as slices and concatenations, ops LiteRT's XNNPACK delegate runs (a MIRROR_PAD would leave it).
+    """
+
+    def __init__(self, pad: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        if pad < 1:
+            raise ValueError(f"pad must be >= 1, got {pad}")
+        self.pad = int(pad)
+
+    def call(self, x):
+        p = self.pad
+        top = [x[:, i : i + 1] for i in range(p, 0, -1)]
+        bottom = [x[:, -i - 1 : -i] for i in range(1, p + 1)]
+        x = ops.concatenate([*top, x, *bottom], axis=1)
+        left = [x[:, :, i : i + 1] for i in range(p, 0, -1)]
+        right = [x[:, :, -i - 1 : -i] for i in range(1, p + 1)]
+        return ops.concatenate([*left, x, *right], axis=2)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        grow = lambda d: None if d is None else d + 2 * self.pad  # noqa: E731
+        return (n, grow(h), grow(w), c)
+
+    def get_config(self):
+        return {**super().get_config(), "pad": self.pad}

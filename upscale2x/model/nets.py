@@ -23,6 +23,12 @@ between and the input added back, EDSR's residual block (Lim et al., 2017) witho
 both the deeper encoder and the skip. Each block's second convolution starts at zero, so a network with blocks
 added computes exactly what it computed without them: ``train --init-from`` can grow a trained bundle.
 
+``padding`` (not in pix2pix): ``zero`` (Keras's "same", pix2pix's) or ``reflect``, every convolution's border
+mirrored by ``layers.ReflectPad`` instead (CycleGAN's and pix2pixHD's generators pad so): a zero-padded network
+knows where its cell ends, and the GAN-trained see models painted a frame there. Weightless, so a bundle of one
+padding can start a network of the other (``--init-from``). Needs a resize or bilinear decoder (a transposed
+convolution has no padding to mirror).
+
 ``lattice_free`` (not in pix2pix) ends the generator in ``layers.LatticeFree``, which removes the part of its
 output that repeats every 8 px over the cell: the period-2/4/8 grid a decoder or a GAN loss stamps. It has no
 weights, so a bundle without it can start one with it (``--init-from``), and the parameter count is unchanged.
@@ -41,6 +47,7 @@ N_DOWN = 8  # encoder steps; a 256x256 input reaches 1x1 at the bottleneck
 MAX_FILTERS = 512
 # Decoder upsampling: pix2pix's transposed conv; nearest x2 + 3x3 conv; bilinear x2 + 3x3 conv.
 UPSAMPLERS = ("transpose", "resize", "bilinear")
+PADDINGS = ("zero", "reflect")  # convolution borders: Keras's zeros ("same"), or mirrored pixels (layers.ReflectPad)
 # float32, or bf16: Keras's mixed_bfloat16 (bfloat16 arithmetic, float32 weights); a network's last layer stays float32
 PRECISIONS = ("float32", "bf16")
 RES_BLOCK_STEP = 3  # residual blocks follow encoder step 3: 1/8 of the cell, the 8x upscaler's input scale
@@ -128,18 +135,34 @@ def resolve_widths(
     return base_width, cap
 
 
-def _down(x, filters: int, batchnorm: bool, name: str):
+def _conv(x, filters: int, kernel: int, padding: str, name: str, strides: int = 1, **conv_args):
+    """A convolution that keeps ``ceil(size / strides)``: Keras's "same" zero padding, or 1 px mirrored each side.
+
+    For the even sizes of a U-Net cell both pad the 4x4 stride-2 and the 3x3 convolutions by 1 px on every side,
+    so the weights mean the same under either padding.
+    """
+    from ._tf import keras
+
+    if padding == "zero":
+        return keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", name=name, **conv_args)(x)
+    from .layers import ReflectPad
+
+    x = ReflectPad(1, name=f"{name}_pad")(x)
+    return keras.layers.Conv2D(filters, kernel, strides=strides, padding="valid", name=name, **conv_args)(x)
+
+
+def _down(x, filters: int, batchnorm: bool, name: str, padding: str = "zero"):
     from ._tf import keras
 
     layers = keras.layers
 
-    x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = _conv(x, filters, 4, padding, f"{name}_conv", strides=2, use_bias=False)
     if batchnorm:
         x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.LeakyReLU(0.2, name=f"{name}_act")(x)
 
 
-def _upsample_conv(x, filters: int, upsample: str, name: str, **conv_args):
+def _upsample_conv(x, filters: int, upsample: str, name: str, padding: str = "zero", **conv_args):
     """x2 upsampling convolution named ``name``: a 4x4 stride-2 transposed conv, or a x2 resize then a 3x3 conv."""
     from ._tf import keras
 
@@ -148,26 +171,26 @@ def _upsample_conv(x, filters: int, upsample: str, name: str, **conv_args):
         return layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=name, **conv_args)(x)
     interpolation = "bilinear" if upsample == "bilinear" else "nearest"
     x = layers.UpSampling2D(2, interpolation=interpolation, name=f"{name}_resize")(x)
-    return layers.Conv2D(filters, 3, padding="same", name=name, **conv_args)(x)
+    return _conv(x, filters, 3, padding, name, **conv_args)
 
 
-def _res_block(x, filters: int, name: str):
+def _res_block(x, filters: int, name: str, padding: str = "zero"):
     """EDSR's residual block: x + conv(relu(conv(x))), the second conv zero at the start (the block is the identity)."""
     from ._tf import keras
 
     layers = keras.layers
-    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(x)
+    y = _conv(x, filters, 3, padding, f"{name}_conv1")
     y = layers.ReLU(name=f"{name}_act")(y)
-    y = layers.Conv2D(filters, 3, padding="same", kernel_initializer="zeros", name=f"{name}_conv2")(y)
+    y = _conv(y, filters, 3, padding, f"{name}_conv2", kernel_initializer="zeros")
     return layers.Add(name=f"{name}_add")([x, y])
 
 
-def _up(x, filters: int, dropout: bool, upsample: str, name: str):
+def _up(x, filters: int, dropout: bool, upsample: str, name: str, padding: str = "zero"):
     from ._tf import keras
 
     layers = keras.layers
 
-    x = _upsample_conv(x, filters, upsample, f"{name}_conv", use_bias=False)
+    x = _upsample_conv(x, filters, upsample, f"{name}_conv", padding, use_bias=False)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     if dropout:
         x = layers.Dropout(0.5, name=f"{name}_drop")(x)
@@ -187,6 +210,7 @@ def unet_generator(
     res_blocks: int = 0,
     lattice_free: bool = False,
     precision: str = "float32",
+    padding: str = "zero",
 ):
     """Build the pix2pix U-Net generator.
 
@@ -198,9 +222,11 @@ def unet_generator(
         noise source; a regression model such as a faithful upscaler trains better without it, and the layer
         count and parameters are the same either way). ``res_blocks`` residual blocks at 1/8 of the cell (see the
         module's docstring). ``lattice_free`` ends the network in ``layers.LatticeFree``: its output has no 8-px
-        periodic part. ``precision`` "bf16" computes in bfloat16 (training on CPUs with AMX/AVX-512 BF16 runs
+        periodic part. ``padding`` is one of ``PADDINGS`` (see the module's docstring). ``precision`` "bf16"
+        computes in bfloat16 (training on CPUs with AMX/AVX-512 BF16 runs
         about twice as fast), except the last layer(s), so the output is float32. Raises ``ValueError`` for an
-        unknown preset, upsampler or precision, bad channel counts or a block count outside 0-64.
+        unknown preset, upsampler, padding or precision, bad channel counts, a block count outside 0-64, or
+        reflect padding with the transposed decoder.
     """
     with precision_scope(precision):
         from ._tf import keras
@@ -213,20 +239,21 @@ def unet_generator(
             raise ValueError(f"unknown upsampling {upsample!r}; expected one of {', '.join(UPSAMPLERS)}")
         if not 0 <= res_blocks <= MAX_RES_BLOCKS:
             raise ValueError(f"res_blocks must be 0-{MAX_RES_BLOCKS}, got {res_blocks}")
+        check_padding(padding, upsample)
         inp = keras.Input(shape=(None, None, in_channels), name="input")
         x, skips = inp, []
         for i, f in enumerate(encoder_widths(w, max_width)):
-            x = _down(x, f, batchnorm=i > 0, name=f"down{i + 1}")
+            x = _down(x, f, batchnorm=i > 0, name=f"down{i + 1}", padding=padding)
             if i + 1 == RES_BLOCK_STEP:
                 for k in range(res_blocks):
-                    x = _res_block(x, f, f"{RES_BLOCK_PREFIX}{k + 1}")
+                    x = _res_block(x, f, f"{RES_BLOCK_PREFIX}{k + 1}", padding)
             skips.append(x)
         for i, (f, skip) in enumerate(zip(decoder_widths(w, max_width), reversed(skips[:-1]), strict=True)):
-            x = _up(x, f, dropout=dropout and i < 3, upsample=upsample, name=f"up{i + 1}")
+            x = _up(x, f, dropout=dropout and i < 3, upsample=upsample, name=f"up{i + 1}", padding=padding)
             x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
         init = "zeros" if zero_output else "glorot_uniform"
         out = _upsample_conv(
-            x, out_channels, upsample, "output", activation="tanh", kernel_initializer=init, dtype="float32"
+            x, out_channels, upsample, "output", padding, activation="tanh", kernel_initializer=init, dtype="float32"
         )  # float32 in any precision, as is the lattice-free layer: the output keeps its 8 bits and more
         if lattice_free:
             from .layers import LatticeFree
@@ -237,8 +264,17 @@ def unet_generator(
             + ("" if upsample == "transpose" else f"_{upsample}")
             + (f"_rb{res_blocks}" if res_blocks else "")
             + ("_lf" if lattice_free else "")
+            + ("_rp" if padding == "reflect" else "")
         )
         return keras.Model(inp, out, name=f"unet_{name}_{in_channels}to{out_channels}")
+
+
+def check_padding(padding: str, upsample: str) -> None:
+    """Raise ``ValueError`` for an unknown padding, or reflect padding with the transposed decoder."""
+    if padding not in PADDINGS:
+        raise ValueError(f"unknown padding {padding!r}; expected one of {', '.join(PADDINGS)}")
+    if padding == "reflect" and upsample == "transpose":
+        raise ValueError("reflect padding needs a resize or bilinear decoder (a transposed convolution has no padding)")
 
 
 DISC_FEATURES = ("d1_act", "d2_act", "d3_act", "d4_act")  # the PatchGAN's intermediate features (feature matching)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import TrainError
 from ..fieldcheck import build
-from ..model.nets import MAX_RES_BLOCKS, PRECISIONS, PRESETS, UPSAMPLERS
+from ..model.nets import MAX_RES_BLOCKS, PADDINGS, PRECISIONS, PRESETS, UPSAMPLERS
 from ..model.tasks import TASKS
 
 STRATEGIES = ("none", "mirrored", "multiworker")
@@ -24,6 +24,7 @@ FIXED_ON_RESUME = (
     "upsample",
     "res_blocks",
     "lattice_free",
+    "padding",
     "dropout",
     "ndf",
     "spectral_norm",
@@ -48,6 +49,7 @@ class TrainConfig:
     upsample: str = "transpose"  # decoder upsampling: transpose (pix2pix) or resize (nearest x2 + 3x3 conv)
     res_blocks: int = 0  # residual blocks at 1/8 of the cell (nets.unet_generator; 0 = pix2pix's U-Net)
     lattice_free: bool = False  # end the generator in layers.LatticeFree: no 8-px periodic part in its output
+    padding: str = "zero"  # convolution borders: zero (pix2pix) or reflect (mirrored: no frame; nets.PADDINGS)
     dropout: bool = True  # pix2pix's dropout in the first three decoder steps (its noise source)
     epochs: int = 200  # passes over the training images
     batch: int = 4  # images per step per replica (global batch = batch x replicas)
@@ -107,6 +109,11 @@ class TrainConfig:
             (self.checkpoint_steps >= 1, "checkpoint steps must be >= 1"),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
             (self.upsample in UPSAMPLERS, f"upsample must be one of {', '.join(UPSAMPLERS)}, got {self.upsample!r}"),
+            (self.padding in PADDINGS, f"padding must be one of {', '.join(PADDINGS)}, got {self.padding!r}"),
+            (
+                self.padding != "reflect" or self.upsample != "transpose",
+                "padding reflect needs --upsample resize or bilinear (a transposed convolution has no padding)",
+            ),
             (
                 0 <= self.res_blocks <= MAX_RES_BLOCKS,
                 f"res blocks must be 0-{MAX_RES_BLOCKS}, got {self.res_blocks}",

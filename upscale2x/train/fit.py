@@ -117,6 +117,7 @@ def _generator(cfg: TrainConfig, precision: str):
         res_blocks=cfg.res_blocks,
         lattice_free=cfg.lattice_free,
         precision=precision,
+        padding=cfg.padding,
     )
 
 
@@ -344,6 +345,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
         upsample=cfg.upsample,
         res_blocks=cfg.res_blocks,
         lattice_free=cfg.lattice_free,
+        padding=cfg.padding,
         name=name,
         description=f"{cfg.task} model trained with upscale2x train on {Path(cfg.data).name}",
         training={
@@ -365,6 +367,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "pixel_loss": cfg.pixel_loss,
             "res_blocks": cfg.res_blocks,
             "lattice_free": cfg.lattice_free,
+            "padding": cfg.padding,
             "precision": cfg.precision,
             "spectral_norm": cfg.spectral_norm,
             "d_lr": cfg.disc_lr,

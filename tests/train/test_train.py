@@ -546,6 +546,11 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
         (["--base-width", "8", "--max-width", "0"], "max width must be >= 1, got 0"),
         (["--precision", "fp16"], "precision must be one of float32, bf16, got 'fp16'"),
         (["--padding", "mirror"], "padding must be one of zero, reflect, got 'mirror'"),
+        (["--dream", "2"], "--dream: expected LO,HI such as 1.5,4, got '2'"),
+        (["--dream", "0.5,2"], "dream must be LO,HI with 1 <= LO <= HI <= 8 (times the 8x downscale), got (0.5, 2.0)"),
+        (["--dream", "3,2"], "dream must be LO,HI with 1 <= LO <= HI <= 8"),
+        (["--dream", "2,16"], "dream must be LO,HI with 1 <= LO <= HI <= 8"),
+        (["--dream", "1.5,4", "--task", "see"], "dream is for upscaling tasks (sr8x), not see"),
         (["--padding", "reflect", "--upsample", "transpose"], "padding reflect needs --upsample resize or bilinear"),
     ],
 )
@@ -698,3 +703,34 @@ def test_a_bf16_run_saves_a_float32_bundle_and_resume_may_switch_precision(tmp_p
     train(_cfg(images, out, "sr8x", epochs=2, **gan), resume=True)
     again = load_bundle(out)
     assert again.card.training["precision"] == "float32" and again.card.training["epochs"] == 2
+
+
+def test_dream_inputs_hold_less_than_the_8x_and_the_card_records_the_range(tmp_path, images):
+    """--dream LO,HI: each training input is the target at f x the 8x downscale (f in [LO, HI]), brought to the
+    32x32 input size; f = 1 is the plain input, a larger f a softer one. Held-out pairs keep the plain input."""
+    from upscale2x.model import preprocess
+    from upscale2x.model._tf import tf
+    from upscale2x.train.fit import train
+    from upscale2x.train.pairs import dream_input, make_pair
+
+    rng = np.random.default_rng(0)
+    target = tf.constant(rng.random((256, 256, 3), dtype=np.float32))
+    seed = tf.constant([0, 1], tf.int64)
+    plain = preprocess.sr8x_degrade(target).numpy()
+    same = dream_input(target, seed, (1.0, 1.0)).numpy()
+    soft = dream_input(target, seed, (4.0, 4.0)).numpy()
+    assert plain.shape == same.shape == soft.shape == (32, 32, 3)
+    np.testing.assert_allclose(same, plain, atol=2e-3)  # f = 1: the 8x input itself (up to the cubic resample)
+    assert soft.std() < 0.5 * plain.std()  # noise averaged over 32x32 px instead of 8x8: far flatter
+
+    img = tf.constant((rng.random((300, 300, 3)) * 255).astype(np.uint8))
+    a, _ = make_pair(img, seed, "sr8x", True, dream=(2.0, 2.0))
+    b, _ = make_pair(img, seed, "sr8x", True)
+    assert a.shape == b.shape == (32, 32, 3) and float(tf.math.reduce_std(a)) < float(tf.math.reduce_std(b))
+    held, _ = make_pair(img, seed, "sr8x", False, dream=(2.0, 2.0))
+    np.testing.assert_array_equal(held.numpy(), make_pair(img, seed, "sr8x", False)[0].numpy())
+
+    from upscale2x.model.bundle import load_bundle
+
+    b = load_bundle(train(_cfg(images, tmp_path / "dream", "sr8x", dream=(1.5, 3.0))))
+    assert b.card.training["dream"] == [1.5, 3.0]

@@ -118,6 +118,13 @@ def train(
             "scenes shrunk to 256-333 px."
         ),
     ] = None,
+    dream: Annotated[
+        str | None,
+        typer.Option(
+            help="LO,HI (sr8x): make each input at LO-HI times the 8x downscale (e.g. 1.5,4), so the model learns "
+            "to invent detail its input cannot hold (an imagining upscaler, sr8x-dream)."
+        ),
+    ] = None,
     init_from: Annotated[
         str | None, typer.Option(help="Start the generator from this bundle (name or folder): fine-tuning.")
     ] = D["init_from"],
@@ -136,7 +143,8 @@ def train(
         raise typer.BadParameter(f"expected one of {', '.join(TASKS)}", param_hint="--task")
     if preset not in PRESETS:
         raise typer.BadParameter(f"expected one of {', '.join(PRESETS)}", param_hint="--preset")
-    scales = _scale_range(scale_range)  # the other new values are checked by TrainConfig: one error line each
+    scales = _pair(scale_range, "--scale-range", "0.25,1")  # the other values are checked by TrainConfig
+    dreams = _pair(dream, "--dream", "1.5,4")
     if out is None:
         raise fail("--out DIR is required (the run folder)")
     if data is None and export is None:
@@ -144,9 +152,11 @@ def train(
     from ..train.fit import train as run
 
     given = locals()  # every option by name: those that are TrainConfig fields go into the config as they are
-    as_given = {k: given[k] for k in D if k in given and k not in ("preset", "scale_range")}
+    as_given = {k: given[k] for k in D if k in given and k not in ("preset", "scale_range", "dream")}
     preset = None if base_width is not None else preset
-    cfg = TrainConfig(data=str(data or ""), task=task, out=str(out), preset=preset, scale_range=scales, **as_given)
+    cfg = TrainConfig(
+        data=str(data or ""), task=task, out=str(out), preset=preset, scale_range=scales, dream=dreams, **as_given
+    )
 
     def skipped(path: Path, reason: str) -> None:
         err.print(f"skipped {plain(path)}: {plain(reason)}")
@@ -171,12 +181,12 @@ def train(
         err.print(f"bundle written to {plain(folder)}: render with `upscale2x render IMAGE --model {plain(folder)}`")
 
 
-def _scale_range(text: str | None) -> tuple[float, float] | None:
+def _pair(text: str | None, flag: str, example: str) -> tuple[float, float] | None:
     """``"LO,HI"`` -> (lo, hi) (TrainConfig checks the range); one error line if it is not two numbers."""
     if text is None:
         return None
     try:
         lo, hi = (float(v) for v in text.split(","))
     except ValueError:
-        raise fail(f"--scale-range: expected LO,HI such as 0.25,1, got {text!r}") from None
+        raise fail(f"{flag}: expected LO,HI such as {example}, got {text!r}") from None
     return lo, hi

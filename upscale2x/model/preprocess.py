@@ -46,8 +46,8 @@ def _hw(x):
     return s[-3], s[-2]
 
 
-def area_down(x, factor: int):
-    """Area (box) downscale by ``factor``; the size rounds to nearest and is at least 1."""
+def area_down(x, factor: float):
+    """Area (box) downscale by ``factor`` (a number or a scalar tensor); the size rounds to nearest, at least 1."""
     h, w = _hw(x)
     size = tf.maximum(1, tf.cast(tf.round(tf.cast(tf.stack([h, w]), tf.float32) / factor), tf.int32))
     return tf.image.resize(x, size, method="area")

@@ -76,13 +76,18 @@ class TrainConfig:
     # sr8x/see: crop at a random scale in [lo, hi] of the image's native size (log-uniform; 1 = native pixels),
     # raised where needed so a 256 crop fits; None = shrink whole scenes so the shorter side is 100-130 % of 256.
     scale_range: tuple[float, float] | None = None
+    # 8x tasks: make each training input at f x the 8x downscale, f log-uniform in [lo, hi] (pairs.dream_input), so
+    # the target holds detail the input cannot: a model that invents it (sr8x-dream); None = the plain 8x input
+    dream: tuple[float, float] | None = None
     # float32, or bf16 (bfloat16 arithmetic, float32 weights: about 2x faster on CPUs with AMX or AVX-512 BF16);
     # the weights are float32 either way, so --resume may switch it, and the bundle is always float32
     precision: str = "float32"
 
     def __post_init__(self) -> None:
-        if self.scale_range is not None:
-            object.__setattr__(self, "scale_range", tuple(float(v) for v in self.scale_range))
+        for name in ("scale_range", "dream"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
+        d_lo, d_hi = self.dream if self.dream and len(self.dream) == 2 else (1.0, 1.0)
         lo, hi = self.scale_range or (1.0, 1.0)
         checks = [
             (self.task in TASKS, f"task must be one of {', '.join(TASKS)}, got {self.task!r}"),
@@ -123,6 +128,14 @@ class TrainConfig:
             (
                 self.scale_range is None or len(self.scale_range) == 2 and 0 < lo <= hi <= 1,
                 f"scale range must be LO,HI with 0 < LO <= HI <= 1 (1 = native pixels), got {self.scale_range}",
+            ),
+            (
+                self.dream is None or len(self.dream) == 2 and 1 <= d_lo <= d_hi <= 8,
+                f"dream must be LO,HI with 1 <= LO <= HI <= 8 (times the 8x downscale), got {self.dream}",
+            ),
+            (
+                self.dream is None or self.task not in TASKS or TASKS[self.task].scale > 1,
+                f"dream is for upscaling tasks (sr8x), not {self.task}",
             ),
             (
                 self.scale_range is None or self.task not in TASKS or TASKS[self.task].layout == "target",

@@ -90,7 +90,13 @@ def epoch_dataset(images, indices, cfg: TrainConfig, epoch: int, global_batch: i
     ds = tf.data.Dataset.from_generator(gen, output_signature=sig)
     ds = ds.map(
         lambda img, pos: make_pair(
-            img, tf.stack([tf.constant(cfg.seed, tf.int64), pos]), cfg.task, True, cfg.flip_vertical, cfg.scale_range
+            img,
+            tf.stack([tf.constant(cfg.seed, tf.int64), pos]),
+            cfg.task,
+            True,
+            cfg.flip_vertical,
+            cfg.scale_range,
+            cfg.dream,
         ),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
@@ -373,6 +379,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "d_lr": cfg.disc_lr,
             "dropout": cfg.dropout,
             "scale_range": list(cfg.scale_range) if cfg.scale_range else None,
+            "dream": list(cfg.dream) if cfg.dream else None,
             "seed": cfg.seed,
             "distribute": cfg.distribute,
             "replicas": replicas,

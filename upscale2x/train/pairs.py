@@ -59,11 +59,24 @@ def _flips(x, seed, vertical: bool):
     return tf.image.stateless_random_flip_up_down(x, s_v) if vertical else x
 
 
-def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = False, scale_range=None):
+def dream_input(target, seed, dream):
+    """An sr8x input that holds less than its target's 8x: the target area-downscaled by 8 x f, f log-uniform in
+    ``dream`` (lo, hi), then brought to the 8x input size bicubically (a smaller intermediate, as a soft photo or
+    an upscaler's own output is). The target keeps its detail, so the model learns to invent detail the input
+    cannot hold; chained on its own output it keeps inventing."""
+    lo, hi = dream
+    log_f = tf.random.stateless_uniform([], seed, tf.math.log(float(lo)), tf.math.log(float(hi)) + 1e-9)
+    small = preprocess.area_down(target, preprocess.SR_FACTOR * tf.exp(log_f))
+    side = CROP // preprocess.SR_FACTOR
+    return preprocess.cubic_to(small, tf.stack([side, side]))
+
+
+def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = False, scale_range=None, dream=None):
     """(input, target) for one stored uint8 image (paired data: 6 channels, input first).
 
     ``scale_range`` (lo, hi): training crops at a random scale of the native pixels (:func:`_native_crop`);
-    held-out pairs are always the whole-scene centre crop, so metrics compare across runs.
+    held-out pairs are always the whole-scene centre crop, so metrics compare across runs. ``dream`` (lo, hi):
+    training inputs of an 8x task made by :func:`dream_input` (held-out pairs keep the plain 8x input).
     """
     s_crop, s_flip, s_jit = _seeds(seed, 3)
     img = tf.image.convert_image_dtype(img, tf.float32)
@@ -83,7 +96,10 @@ def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = Fa
         target = _scale_crop(img, s_crop, train)
     if train:
         target = _flips(target, s_flip, vertical=flip_vertical)
-    inp = preprocess.transform(spec.train_input)(target)
+    if train and dream is not None:
+        inp = dream_input(target, s_jit, dream)
+    else:
+        inp = preprocess.transform(spec.train_input)(target)
     if train and spec.train_jitter:
         inp = preprocess.transform(spec.train_jitter)(inp, s_jit)
     return inp, target

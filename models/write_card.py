@@ -142,7 +142,29 @@ def _generator(card: dict) -> str:
     extra = f", {blocks} residual blocks at 1/8 of the cell (`--res-blocks {blocks}`)" if blocks else ""
     if card.get("lattice_free"):
         extra += ", ending in a lattice-free layer (`--lattice-free`: no 8-px periodic part in its output)"
+    if card.get("padding") == "reflect":
+        extra += ", mirrored convolution borders (`--padding reflect`: no frame)"
     return f"{name}, upsample `{up}` ({how}){extra}"
+
+
+def _imagine_lines(r: dict) -> list[str]:
+    lines = [
+        f"`python benchmarks/imagine.py --model MODEL --held-out {r['held_out_from']}` ({r['images']} photos the run "
+        "held out, 256x256, through the model's own preprocessing; each 1.0 = as the photo):",
+        "",
+        f"- fine detail (mean abs. Laplacian of the luma) {r['detail']:.2f}, colourfulness {r['colourfulness']:.2f}, "
+        f"axis share (streaks) {r['axis']:.2f}, lattice {r['lattice']:.2f}",
+        f"- frame: outer 4-px ring's step to the inside, less the photo's, {r['frame']:.2f} grey levels on average "
+        f"({r['frame_max']:.2f} at worst)",
+    ]
+    if "print" in r:
+        p = r["print"]
+        lines.append(
+            f"- print detail (against natural photos at native resolution, through `{p['upscaler']}` twice): "
+            f"the see output {p['see']:.3f}, its 8x octave {p['x8']:.3f}, a window of the 64x print at 100 % "
+            f"{p['x64']:.3f} (lattice {p['lattice_x64']:.2f})"
+        )
+    return lines
 
 
 def _export_lines(card: dict) -> list[str]:
@@ -164,6 +186,7 @@ def main() -> None:
     ap.add_argument("--quality", type=Path, help="JSON line printed by benchmarks/quality.py --json")
     ap.add_argument("--quality-heldout", type=Path, help="the same for benchmarks/quality.py data/heldout --json")
     ap.add_argument("--artifacts", type=Path, help="JSON line printed by benchmarks/artifacts.py --model M --json")
+    ap.add_argument("--imagine", type=Path, help="JSON line printed by benchmarks/imagine.py --model M --json")
     ap.add_argument("--command", default="", help="the training command(s), for the record")
     ap.add_argument("--notes", type=Path, help="a Markdown file appended to the card (status, caveats)")
     ap.add_argument("--description", default="", help="one line for `upscale2x models` (written into card.json)")
@@ -173,7 +196,12 @@ def main() -> None:
     if a.description:
         card["description"] = a.description
     # The benchmark results go into card.json too: tests/test_models.py re-runs quality.py and compares.
-    for key, path in ((QUALITY_KEYS[0], a.quality), (QUALITY_KEYS[1], a.quality_heldout), ("artifacts", a.artifacts)):
+    for key, path in (
+        (QUALITY_KEYS[0], a.quality),
+        (QUALITY_KEYS[1], a.quality_heldout),
+        ("artifacts", a.artifacts),
+        ("imagine", a.imagine),
+    ):
         if path:
             card["metrics"][key] = json.loads(path.read_text().strip().splitlines()[-1])
     (a.bundle / "card.json").write_text(json.dumps(card, indent=2) + "\n")
@@ -213,6 +241,8 @@ def main() -> None:
             lines += ["", *_quality_lines(m[key], what)]
     if "artifacts" in m:
         lines += ["", *_artifact_lines(m["artifacts"])]
+    if "imagine" in m:
+        lines += ["", *_imagine_lines(m["imagine"])]
     if card.get("exports"):
         lines += ["", *_export_lines(card)]
     if a.command:

@@ -34,7 +34,7 @@ def test_shipped_bundle_loads_and_renders(name):
     assert np.isfinite(y).all() and 0 <= y.min() and y.max() <= 1
 
 
-def _rerun(script: str, name: str, key: str) -> tuple[dict, dict]:
+def _rerun(script: str, name: str, key: str, *extra: str) -> tuple[dict, dict]:
     """(the card's stored results under ``key``, the results of running ``benchmarks/SCRIPT --json`` again)."""
     import json
     import subprocess
@@ -43,7 +43,7 @@ def _rerun(script: str, name: str, key: str) -> tuple[dict, dict]:
 
     root = Path(__file__).resolve().parents[2]
     card = load_bundle(models_dir() / name).card.metrics[key]
-    cmd = [sys.executable, str(root / "benchmarks" / script), "--model", str(models_dir() / name), "--json"]
+    cmd = [sys.executable, str(root / "benchmarks" / script), "--model", str(models_dir() / name), "--json", *extra]
     run = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=root)
     now = json.loads(run.stdout.strip().splitlines()[-1])
     assert now["images"] == card["images"]
@@ -66,3 +66,25 @@ def test_card_lattice_numbers_are_reproduced_by_the_benchmark(name):
     card, now = _rerun("artifacts.py", name, "artifacts")
     for key in set(card) - {"images"}:
         assert now[key] == pytest.approx(card[key], rel=0.05), key
+
+
+def _imagine_data(name: str) -> bool:
+    from pathlib import Path
+
+    rel = load_bundle(models_dir() / name).card.metrics["imagine"]["held_out_from"]
+    return (Path(__file__).resolve().parents[2] / rel).is_dir()
+
+
+@pytest.mark.parametrize("name", [n for n, c in list_bundles() if "imagine" in c.metrics])
+def test_card_imagine_numbers_are_reproduced_by_the_benchmark(name):
+    """The card's see quality and print detail (models/write_card.py --imagine) come back when imagine.py is re-run
+    on the run's own held-out photos (in ../shared/data beside the checkout, as in CI)."""
+    if not _imagine_data(name):
+        pytest.skip("the held-out photos of this model's run are not beside the checkout")
+    card, now = _rerun("imagine.py", name, "imagine")
+    for key in ("detail", "colourfulness", "axis", "lattice"):
+        assert now[key] == pytest.approx(card[key], rel=0.02), key
+    assert now["frame"] == pytest.approx(card["frame"], abs=0.1)
+    if "print" in card:
+        for key in ("see", "x8", "x64", "lattice_x64"):
+            assert now["print"][key] == pytest.approx(card["print"][key], rel=0.03), key

@@ -76,11 +76,20 @@ def progress_bar(quiet: bool, description: str, fields: tuple[str, ...] = ("note
         TimeRemainingColumn(),
         *(TextColumn(f"{{task.fields[{f}]}}") for f in fields),
     )
-    with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task(description, total=None, **dict.fromkeys(fields, ""))
+    bar = Progress(*columns, console=err, transient=False)
+    task = None
 
-        def update(done: int, total: int, description: str | None = None, **values: str) -> None:
-            label = {"description": description} if description else {}
-            bar.update(task, completed=done, total=total, **label, **values)
+    def update(done: int, total: int, description: str | None = None, **values: str) -> None:
+        nonlocal task
+        if task is None:  # drawn when work starts: a run that fails in its checks shows no empty bar
+            bar.start()
+            task = bar.add_task(description or label, total=None, **dict.fromkeys(fields, ""))
+        named = {"description": description} if description else {}
+        bar.update(task, completed=done, total=total, **named, **values)
 
+    label = description
+    try:
         yield update
+    finally:
+        if task is not None:
+            bar.stop()

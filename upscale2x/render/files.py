@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,14 +10,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RenderError
-from ..io.read import DEFAULT_MAX_PIXELS, read_image
+from ..io.read import DEFAULT_MAX_PIXELS, EXTENSIONS, read_image
 from ..io.write import EXTENSION, ImageWriter, format_of
 from ..model.bundle import default_bundle, read_card, resolve_bundle
 from ..model.engines import ENGINES
 from ..model.tasks import TaskSpec
 from .ensemble import check_size
 from .scaleplan import UPSCALER, upscaler_stages
-from .stages import Chain, Stage, no_variant, open_stage
+from .stages import Chain, Stage, check_untiled, no_variant, open_stage
 from .tiling import Progress, TileSpec, overlap_px
 
 MAX_SCALE = 512
@@ -85,9 +86,13 @@ def plan_render(opts: RenderOptions) -> RenderPlan:
         folder = resolve_bundle(opts.model) if opts.model else default_bundle("sr8x")
         card = read_card(folder)
         if card.spec.scale != UPSCALER:
+            name = opts.model or folder
             raise RenderError(
-                f"{opts.model or folder}: a {card.task} model renders at x{card.spec.scale}; --scale needs an 8x "
-                "(sr8x) model; use --chain to run it"
+                f"{name}: a {card.task} model (x{card.spec.scale}) is not an upscaler; run it with --chain {name} "
+                f"(or --chain {name},sr8x to upscale its output)"
+                if opts.scale is None
+                else f"{name}: a {card.task} model renders at x{card.spec.scale}; --scale needs an 8x (sr8x) model; "
+                "use --chain to run it"
             )
         n = upscaler_stages(opts.scale or UPSCALER, at_least_one=True)
         folders, cards = [folder] * n, [card] * n
@@ -197,16 +202,23 @@ def render_batch(
 
     plan = plan_render(opts)
     files = batch_inputs([Path(s) for s in srcs])
+    if not files:
+        raise RenderError(
+            f"{', '.join(str(s) for s in srcs)}: no images found (expected {', '.join(sorted(EXTENSIONS))})"
+        )
+    outs = [default_output(src, plan.scale, opts.fmt) for src in files]
     if out_dir is not None:
         out_dir = Path(out_dir)
-        if out_dir.exists() and not out_dir.is_dir():
-            raise RenderError(f"{out_dir}: not a folder (several inputs need -o FOLDER)")
-        out_dir.mkdir(parents=True, exist_ok=True)
+        outs = [out_dir / o.name for o in outs]
+    _check_batch_outputs(files, outs, out_dir)
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise RenderError(f"{out_dir}: cannot create the output folder ({e.strerror or e})") from None
     chain = _lazy_chain(plan, opts, on_note, on_chain)
     result = BatchResult([], [], [])
-    for i, src in enumerate(files):
-        out = default_output(src, plan.scale, opts.fmt)
-        out = out_dir / out.name if out_dir is not None else out
+    for i, (src, out) in enumerate(zip(files, outs, strict=True)):
         if on_file:
             on_file(i, len(files), src)
         if out.exists() and not opts.overwrite:
@@ -217,6 +229,27 @@ def render_batch(
         except Upscale2xError as e:
             result.failures.append(str(e) if str(src) in str(e) else f"{src}: {e}")
     return result
+
+
+def _check_batch_outputs(files: list[Path], outs: list[Path], out_dir: Path | None) -> None:
+    """Raise RenderError before anything runs: ``-o`` a file (or named like one) for a batch, or two inputs whose
+    outputs would share a name (``a/x.png b/x.png -o out/``: the second would be skipped as already there)."""
+    if out_dir is not None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise RenderError(f"{out_dir}: not a folder (several inputs, or a folder of them, need -o FOLDER)")
+        if not out_dir.exists() and out_dir.suffix.lower() in EXTENSIONS:
+            raise RenderError(
+                f"{out_dir}: named like an image file, but the input is a folder or several images: give -o FOLDER"
+            )
+        if out_dir.is_dir() and not os.access(out_dir, os.W_OK | os.X_OK):
+            raise RenderError(f"{out_dir}: cannot write into this folder (permission denied)")
+    seen: dict[Path, Path] = {}
+    for src, out in zip(files, outs, strict=True):
+        if out in seen and seen[out] != src:
+            raise RenderError(
+                f"{seen[out]} and {src} would both be written to {out}; render them into different folders"
+            )
+        seen[out] = src
 
 
 def _render_into(src: Path, dst, opts, plan: RenderPlan, chain: Callable[[], Chain], on_progress, on_note) -> Path:
@@ -242,6 +275,8 @@ def _render_into(src: Path, dst, opts, plan: RenderPlan, chain: Callable[[], Cha
         quality=opts.quality,
         overwrite=opts.overwrite,
     )
+    if not opts.tiles:
+        check_untiled(h, w, plan.specs)  # before stage 1 runs, not after
     from ..io.atomic import clear_stale
 
     for stale in clear_stale(out):

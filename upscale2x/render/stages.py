@@ -134,12 +134,8 @@ class Stage:
             return tile_apply(x, fn, self.tile_spec, sink, on_progress)
         h, w = x.shape[:2]
         s, cell = self.scale, self.tile_spec.in_cell
+        untiled_output(h, w, cell, s)
         padded = pad_to_cell(x, cell, multiple=True)
-        if padded.shape[0] * padded.shape[1] * s * s > MAX_UNTILED_PIXELS:
-            raise RenderError(
-                f"--no-tiles: a {padded.shape[1] * s}x{padded.shape[0] * s} output is too big to run at once; "
-                "use --tiles"
-            )
         y = fn(padded[None])[0, : h * s, : w * s]
         if on_progress:
             on_progress(1, 1)
@@ -147,6 +143,23 @@ class Stage:
             return y
         sink(y)
         return None
+
+
+def untiled_output(height: int, width: int, cell: int, scale: int) -> tuple[int, int]:
+    """The output size of one untiled stage on a ``height`` x ``width`` input (padded to whole cells); RenderError
+    when it is past ``MAX_UNTILED_PIXELS``."""
+    h, w = (-(-d // cell) * cell * scale for d in (height, width))
+    if h * w > MAX_UNTILED_PIXELS:
+        raise RenderError(f"--no-tiles: a {w}x{h} output is too big to run at once; use --tiles")
+    return h, w
+
+
+def check_untiled(height: int, width: int, specs) -> None:
+    """Raise RenderError if any stage of an untiled chain (task ``specs`` in order) would be too big: checked on
+    the input's size before stage 1 runs, not after it."""
+    for spec in specs:
+        untiled_output(height, width, spec.in_cell, spec.scale)
+        height, width = height * spec.scale, width * spec.scale
 
 
 def open_stage(folder, engine: str = "auto", noise_seed: int | None = None, **kw) -> tuple[Stage, str | None]:

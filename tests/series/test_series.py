@@ -244,3 +244,41 @@ def test_series_paths_and_picks_are_checked_before_any_work(tmp_path, spec_file)
         r = _series(spec, "--out", tmp_path / "o", "--pick", pick)
         assert r.exit_code == 2 and message in r.output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("candidates = 2", "candidates = 100000000", "candidates must be at most 100,000"),
+        ("generated = 1", "generated = -3", "[sources] generated must be >= 0, got -3"),
+    ],
+)
+def test_absurd_counts_are_refused_at_once(spec_file, old, new, message):
+    """Issue 28: 100,000,000 candidates grew memory until killed; generated = -3 ran as 0 with exit 0."""
+    p = spec_file()
+    p.write_text(p.read_text().replace(old, new))
+    with pytest.raises(SeriesError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_spec(p)
+
+
+def test_an_empty_pick_is_a_usage_error_not_the_candidate_phase(tmp_path, spec_file):
+    r = _series(spec_file(), "--out", tmp_path / "o", "--pick", "")
+    assert r.exit_code == 2 and "no ids given" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_failed_series_leaves_no_empty_folders(tmp_path, spec_file):
+    p = spec_file()
+    r = _series(p, "--out", tmp_path / "o", "--model", str(tmp_path / "nope"))
+    assert r.exit_code == 1 and "nope: no such model folder" in r.output
+    assert not (tmp_path / "o").exists()
+    r = _series(p, "--out", tmp_path / "o2", "--upscaler", str(tmp_path / "nope"), "--pick", "0")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert not (tmp_path / "o2").exists()
+
+
+def test_a_manifest_that_cannot_be_written_is_one_line(tmp_path, spec_file):
+    (tmp_path / "o" / "manifest.json").mkdir(parents=True)  # a folder where the manifest goes
+    r = _series(spec_file(), "--out", tmp_path / "o")
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert "manifest.json: cannot write the manifest" in r.output.replace("\n", "")

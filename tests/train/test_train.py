@@ -734,3 +734,42 @@ def test_dream_inputs_hold_less_than_the_8x_and_the_card_records_the_range(tmp_p
 
     b = load_bundle(train(_cfg(images, tmp_path / "dream", "sr8x", dream=(1.5, 3.0))))
     assert b.card.training["dream"] == [1.5, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing", "no such data folder"),
+        ("empty", "no images found"),
+        ("junk", "only 1 usable images of 2 found"),
+        ("val", "val fraction must be in [0, 0.5), got 0.7"),
+        ("batch", "training images cannot fill one batch of 64"),
+        ("init", "cannot start a sr8x model"),
+    ],
+)
+def test_a_failed_start_leaves_no_run_folder(tmp_path, images, tiny_bundles, case, message):
+    """Issue 28: every failed start used to leave OUT/train_config.json (and init_from.json) behind."""
+    data, extra = images, []
+    if case == "missing":
+        data = tmp_path / "nothing"
+    elif case in ("empty", "junk"):
+        data = tmp_path / case
+        data.mkdir()
+        if case == "junk":
+            (data / "a.png").write_text("text")
+            Image.fromarray(_pattern(1)).save(data / "ok.png")
+    elif case == "val":
+        extra = ["--val-fraction", "0.7"]
+    elif case == "batch":
+        extra = ["--batch", "64"]
+    elif case == "init":
+        extra = ["--init-from", str(tiny_bundles["see"])]
+    args = _cli_train(data, tmp_path / "runs" / "x", 1, 2, *extra)
+    if case == "val":
+        args.remove("0.2")
+        args.remove("--val-fraction")
+    r = runner.invoke(app, args)
+    assert r.exit_code == 1, r.output
+    errors = [line for line in r.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in r.output.replace("\n", ""), r.output
+    assert not (tmp_path / "runs" / "x").exists()

@@ -32,6 +32,14 @@ def _ids(text: str) -> list[int]:
     return ids
 
 
+def _remove_if_empty(folder: Path) -> None:
+    """Remove ``folder`` and the folders inside it when none holds a file."""
+    if folder.is_dir() and not any(p.is_file() or p.is_symlink() for p in folder.rglob("*")):
+        for p in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            p.rmdir()
+        folder.rmdir()
+
+
 def _shard(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not m:
@@ -65,17 +73,26 @@ def series(
         s = replace(s, print=replace(s.print, size=print_size or s.print.size, dpi=dpi or s.print.dpi))
         flags = " / ".join(f for f, v in (("--print-size", print_size), ("--dpi", dpi)) if v)
         check(s, flags)  # an error here is about the flags, not the spec file
-    picks = _ids(pick) if pick else None  # usage errors before any folder is made
+    picks = _ids(pick) if pick is not None else None  # usage errors (an empty --pick too) before any folder is made
     run = Series(s, out or spec.resolve().parent / s.name, _shard(shard), engine)
     if run.out.exists() and not run.out.is_dir():
         raise SeriesError(f"{run.out}: is a file; --out needs a folder")
-    run.out.mkdir(parents=True, exist_ok=True)
-    with progress_bar(quiet, "picks" if pick else "candidates") as update:
+    made = not run.out.exists()
+    try:
+        run.out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SeriesError(f"{run.out}: cannot create the output folder ({e.strerror or e})") from None
+    try:
+        with progress_bar(quiet, "picks" if pick else "candidates") as update:
 
-        def report(done: int, total: int, note: str = "") -> None:
-            update(done, total, note=note)
+            def report(done: int, total: int, note: str = "") -> None:
+                update(done, total, note=note)
 
-        result = run.render_picks(picks, report) if picks else run.render_candidates(report)
+            result = run.render_picks(picks, report) if picks else run.render_candidates(report)
+    except BaseException:
+        if made:
+            _remove_if_empty(run.out)  # a failed start (a missing model, an upscaler that is not 8x) leaves no folder
+        raise
     for note in run.notes:
         warn(note)
     if not quiet:

@@ -145,7 +145,11 @@ class Series:
             "print": asdict(s.print),
             "candidates": [asdict(c) for c in self.candidates],
         }
-        return write_text(self.out / "manifest.json", json.dumps(data, indent=1) + "\n")
+        path = self.out / "manifest.json"
+        try:
+            return write_text(path, json.dumps(data, indent=1) + "\n")
+        except OSError as e:  # a folder in its place, a full disk: one line, the previews already written stay
+            raise SeriesError(f"{path}: cannot write the manifest ({e.strerror or e})") from None
 
     def candidate_path(self, cid: int) -> Path:
         return self.out / "candidates" / f"{self.spec.name}_{cid:04d}.png"

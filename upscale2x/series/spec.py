@@ -19,6 +19,7 @@ from ..io.write import EXTENSION
 
 GENERATORS = ("blobs", "gradients", "noise")
 MAX_PRINT_PIXELS = 65536  # per side
+MAX_CANDIDATES = 100_000  # candidates of a whole series (sources x candidates): more is a typo, refused at once
 CM_PER_INCH = 2.54
 
 
@@ -108,6 +109,12 @@ def check(spec: SeriesSpec, where: Path) -> None:
     s, v, p = spec.sources, spec.variation, spec.print
     problems = [
         (spec.candidates >= 1, f"candidates must be >= 1, got {spec.candidates}"),
+        (
+            spec.candidates <= MAX_CANDIDATES,
+            f"candidates must be at most {MAX_CANDIDATES:,} (a series of that many is a typo), got {spec.candidates:,}",
+        ),
+        (s.generated >= 0, f"[sources] generated must be >= 0, got {s.generated}"),
+        (s.generated <= MAX_CANDIDATES, f"[sources] generated must be at most {MAX_CANDIDATES:,}, got {s.generated:,}"),
         (bool(s.images) or s.generated > 0, "[sources] needs images or generated > 0"),
         (s.generator in GENERATORS, f"[sources] generator must be one of {', '.join(GENERATORS)}"),
         (16 <= s.size <= 4096, f"[sources] size must be 16..4096, got {s.size}"),

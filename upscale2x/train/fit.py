@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,8 +222,18 @@ def _prepare_run(cfg: TrainConfig, resume: bool, export: bool) -> Path:
         out.mkdir(parents=True, exist_ok=True)  # `--out runs/x` works before runs/ exists
     except OSError as e:
         raise TrainError(f"{out}: cannot create the run folder ({e.strerror})") from None
-    cfg.save(settings)
-    return out
+    return out  # a new run's settings are saved once it has started (_start_run): a failed start leaves nothing
+
+
+@contextmanager
+def _start_run(out: Path, made: bool):
+    """Around a run's start (data, nets): on a failure, the run folder goes again if this run ``made`` it."""
+    try:
+        yield
+    except BaseException:
+        if made:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
 def train(
@@ -238,24 +250,29 @@ def train(
     Raises DatasetError for bad data and TrainError for bad settings, a run that exists (without ``resume``),
     or one that cannot be resumed.
     """
+    existed = Path(cfg.out).exists()
     out = _prepare_run(cfg, resume, export_to is not None)
     if export_to is not None and (out / "train_config.json").is_file():
         cfg = TrainConfig.load(out / "train_config.json")  # the run's own settings: no flag needs repeating
+    fresh = not resume and export_to is None
     resume = resume or export_to is not None
-    if cfg.init_from and not resume:
-        _record_source(cfg, out)
     report = on_status or (lambda s: None)
-    data_spec = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical, cfg.native)
-    images = load_folder(cfg.data, data_spec, on_skip)[: cfg.max_images]
-    train_idx, val_idx = split(len(images), cfg.val_fraction, cfg.seed)
-    drawn = epoch_indices(images, train_idx, cfg)
-    strategy = _strategy(cfg.distribute)
-    global_batch = cfg.batch * strategy.num_replicas_in_sync
-    steps = len(drawn) // global_batch
-    if steps == 0:
-        raise TrainError(f"{cfg.data}: {len(train_idx)} training images cannot fill one batch of {global_batch}")
-    with strategy.scope():
-        model = _build(cfg, global_batch)
+    with _start_run(out, fresh and not existed):
+        data_spec = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical, cfg.native)
+        images = load_folder(cfg.data, data_spec, on_skip)[: cfg.max_images]
+        train_idx, val_idx = split(len(images), cfg.val_fraction, cfg.seed)
+        drawn = epoch_indices(images, train_idx, cfg)
+        strategy = _strategy(cfg.distribute)
+        global_batch = cfg.batch * strategy.num_replicas_in_sync
+        steps = len(drawn) // global_batch
+        if steps == 0:
+            raise TrainError(f"{cfg.data}: {len(train_idx)} training images cannot fill one batch of {global_batch}")
+        with strategy.scope():
+            model = _build(cfg, global_batch)
+        if fresh:
+            cfg.save(out / "train_config.json")
+            if cfg.init_from:
+                _record_source(cfg, out)
     # Keras layers do not hand their dropout SeedGenerator state to tf.train.Checkpoint; track it explicitly so a
     # resumed run draws the same dropout masks as an uninterrupted one.
     rng = [v for v in model.generator.variables + model.discriminator.variables if "seed_generator" in v.path]

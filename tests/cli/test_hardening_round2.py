@@ -101,3 +101,33 @@ def test_a_failing_render_draws_no_empty_progress_bar(tmp_path):
     r = runner.invoke(app, ["render", str(tmp_path / "missing.png")])
     _error_line(r)
     assert "0/?" not in r.output and "━" not in r.output, r.output
+
+
+def test_export_write_problems_are_one_line_before_converting(tmp_path, tiny_bundles, monkeypatch):
+    import shutil
+
+    import upscale2x.model.export as export
+
+    bundle = shutil.copytree(tiny_bundles["sr8x"], tmp_path / "b")
+    converted = []
+    real_convert = export._convert
+    monkeypatch.setattr(export, "_convert", lambda *a: converted.append(1) or real_convert(*a))
+    (tmp_path / "afile").write_text("x")
+    r = runner.invoke(app, ["export", str(bundle), "-o", str(tmp_path / "afile"), "--overwrite"])
+    assert "afile: is a file; -o needs a folder" in _error_line(r)
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, m: False if str(p) == str(bundle) and m & os.W_OK else real_access(p, m)
+    )
+    r = runner.invoke(app, ["export", str(bundle)])
+    assert "the bundle is read-only" in _error_line(r).replace("\n", "")
+    assert converted == []  # both refused before the conversion ran
+    monkeypatch.setattr(os, "access", real_access)
+
+    def full(*a):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "_write_bundle", full)
+    r = runner.invoke(app, ["export", str(bundle), "-o", str(tmp_path / "copy"), "--max-error", "1"])
+    assert "copy: cannot write the export (No space left on device); nothing written" in _error_line(r)
+    assert not (tmp_path / "copy").exists()

@@ -13,6 +13,7 @@ An export whose error passes ``max_error`` writes nothing.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -143,8 +144,7 @@ def export_litert(
         raise ModelError(f"--quantize must be one of {', '.join(QUANTIZE)}, got {quantize!r}")
     folder = Path(folder)
     target = Path(out) if out is not None else folder
-    if out is not None and target.exists() and not overwrite:
-        raise ModelError(f"{target}: already exists (use --overwrite to replace it)")
+    _check_target(folder, target, out is not None, overwrite)  # before the conversion's seconds, not after
     bundle = load_bundle(folder)
     data = _convert(bundle.model, bundle.card, quantize, batch)
     cells = probe_cells(bundle.card)
@@ -171,7 +171,33 @@ def export_litert(
             f"(limit {max_error:.4f}); nothing written"
         )
     card = _with_export(bundle.card, record)
-    target.mkdir(parents=True, exist_ok=True)
+    made = not target.exists()
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        _write_bundle(folder, target, data, card)
+    except OSError as e:  # a full disk, a folder that turned read-only: one line, and no empty folder left
+        if made:
+            shutil.rmtree(target, ignore_errors=True)
+        raise ModelError(f"{target}: cannot write the export ({e.strerror or e}); nothing written") from None
+    return target, record
+
+
+def _check_target(folder: Path, target: Path, copy: bool, overwrite: bool) -> None:
+    """Raise ModelError if the export could not be written to ``target`` (checked before converting)."""
+    if copy and target.exists():
+        if not target.is_dir():
+            raise ModelError(f"{target}: is a file; -o needs a folder for the bundle's copy")
+        if not overwrite:
+            raise ModelError(f"{target}: already exists (use --overwrite to replace it)")
+    where = target if target.exists() else target.parent
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    if not os.access(where, os.W_OK | os.X_OK):
+        what = "the bundle is read-only" if target == folder else "permission denied"
+        raise ModelError(f"{target}: cannot write the export into {where} ({what}); give -o FOLDER elsewhere")
+
+
+def _write_bundle(folder: Path, target: Path, data: bytes, card: Card) -> None:
     with private_folder(target) as tmp:
         (tmp / TFLITE).write_bytes(data)
         (tmp / CARD).write_text(json.dumps(card.to_json(), indent=2) + "\n")
@@ -182,7 +208,6 @@ def export_litert(
                     publish(tmp / f.name, target / f.name, replace=True)
         publish(tmp / TFLITE, target / TFLITE, replace=True)
         publish(tmp / CARD, target / CARD, replace=True)
-    return target, record
 
 
 def _with_export(card: Card, record: dict) -> Card:

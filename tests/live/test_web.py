@@ -172,3 +172,39 @@ def test_serve_prints_the_url_and_serves_the_site(tmp_path, tiny_bundles):
         p.send_signal(signal.SIGTERM)
         p.communicate(timeout=30)
     assert p.returncode == 0
+
+
+def test_a_bad_or_busy_port_is_refused_before_the_site_is_written(tmp_path, tiny_bundles):
+    import socket
+
+    see, site = str(tiny_bundles["see"]), str(tmp_path / "s")
+    for port in ("70000", "-5"):
+        r = runner.invoke(app, ["web", see, "--serve", "--port", port, "-o", site])
+        assert r.exit_code == 2 and "Invalid value for '--port'" in r.output, r.output
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = runner.invoke(
+            app, ["web", str(tiny_bundles["see"]), "--serve", "--port", str(port), "-o", str(tmp_path / "s")]
+        )
+    assert r.exit_code == 1 and f"cannot serve on port {port}" in r.output, r.output
+    assert not (tmp_path / "s").exists()  # refused before the export, not after it
+
+
+@needs_runtime
+def test_a_file_in_place_of_the_site_or_a_full_disk_leave_nothing(tmp_path, tiny_bundles, monkeypatch):
+    (tmp_path / "afile").write_text("x")
+    r = runner.invoke(app, ["web", str(tiny_bundles["see"]), "-o", str(tmp_path / "afile"), "--overwrite"])
+    assert r.exit_code == 1 and "afile: is a file, not a site folder" in r.output, r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # no .site.old.part left, the file kept
+
+    import upscale2x.live.web as web
+
+    def full(*a, **k):
+        raise shutil.Error([("a", "b", "[Errno 28] No space left on device")])
+
+    monkeypatch.setattr(web.shutil, "copytree", full)
+    r = runner.invoke(app, ["web", str(tiny_bundles["see"]), "-o", str(tmp_path / "site")])
+    assert r.exit_code == 1 and "site: cannot write the site" in r.output and "Traceback" not in r.output, r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

@@ -21,26 +21,28 @@ def web(
     serve: Annotated[
         bool, typer.Option("--serve", help="Serve the site on localhost afterwards (or, without models, as it is).")
     ] = False,
-    port: Annotated[int, typer.Option(help="Port for --serve (0: any free port).")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free port).")] = 8000,
     quantize: Annotated[str, typer.Option(help="Model weights: int8 (smallest), fp16 or none.")] = "int8",
     overwrite: Annotated[bool, typer.Option(help="Replace an existing site folder.")] = False,
 ) -> None:
     """Export MODELs as a live Learning-to-See page (webcam in, imagined world out), with --serve to open it."""
     from ..errors import RenderError
-    from ..live.web import export_site
+    from ..live.web import bind, export_site
     from ..live.web import serve as serve_site
 
-    if models:
-        site = export_site(models, output, overwrite, quantize)
-        err.print(f"wrote {plain(site)} ({len(models)} model{'s' if len(models) > 1 else ''})", soft_wrap=True)
-    elif not serve:
+    if not models and not serve:
         raise RenderError("give at least one see model (or --serve to serve an existing site)")
-    if serve:
-        try:
-            serve_site(
-                output,
-                port,
-                on_ready=lambda url: err.print(f"serving {plain(output)} at {url} (Ctrl-C to stop)", soft_wrap=True),
-            )
-        except KeyboardInterrupt:
-            err.print("stopped serving")
+    server = bind(port) if serve else None  # a busy port fails before the site is written, not after
+    try:
+        if models:
+            site = export_site(models, output, overwrite, quantize)
+            err.print(f"wrote {plain(site)} ({len(models)} model{'s' if len(models) > 1 else ''})", soft_wrap=True)
+        if server is not None:
+            on_ready = lambda url: err.print(f"serving {plain(output)} at {url} (Ctrl-C to stop)", soft_wrap=True)  # noqa: E731
+            try:
+                serve_site(output, port, on_ready=on_ready, server=server)
+            except KeyboardInterrupt:
+                err.print("stopped serving")
+    finally:
+        if server is not None:
+            server.server_close()

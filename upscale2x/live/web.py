@@ -13,6 +13,7 @@ assembled in a temporary folder beside the target and renamed into place only wh
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
@@ -57,6 +58,8 @@ def export_site(models: list[str], out: str | Path, overwrite: bool = False, qua
         raise RenderError("give at least one see model")
     if quantize not in QUANTIZE:
         raise ModelError(f"--quantize must be one of {', '.join(QUANTIZE)}, got {quantize!r}")
+    if out.exists() and not out.is_dir():
+        raise RenderError(f"{out}: is a file, not a site folder; give -o a folder name")
     if out.exists() and not overwrite:
         raise RenderError(f"{out}: already exists (use --overwrite to replace it)")
     if not out.parent.is_dir():
@@ -76,25 +79,29 @@ def export_site(models: list[str], out: str | Path, overwrite: bool = False, qua
     entries = []
     build = out.parent / f".{out.name}.site.part"  # the finished site, before it takes the target's name
     shutil.rmtree(build, ignore_errors=True)
-    with atomic_folder(build) as tmp:
-        shutil.copytree(PAGE, tmp, dirs_exist_ok=True)
-        shutil.copytree(runtime, tmp / "vendor" / "litert")
-        (tmp / "models").mkdir()
-        for name, folder in zip(names, folders, strict=True):
-            b = load_bundle(folder)
-            data = see_frame_tflite(b.model, quantize)
-            (tmp / "models" / f"{name}.tflite").write_bytes(data)
-            entries.append(
-                {
-                    "name": name,
-                    "file": f"models/{name}.tflite",
-                    "bytes": len(data),
-                    "quantize": quantize,
-                    "preset": b.card.preset,
-                    "description": b.card.description,
-                }
-            )
-        (tmp / "models.json").write_text(json.dumps({"frame": FRAME, "models": entries}, indent=1) + "\n")
+    try:
+        with atomic_folder(build) as tmp:
+            shutil.copytree(PAGE, tmp, dirs_exist_ok=True)
+            shutil.copytree(runtime, tmp / "vendor" / "litert")
+            (tmp / "models").mkdir()
+            for name, folder in zip(names, folders, strict=True):
+                b = load_bundle(folder)
+                data = see_frame_tflite(b.model, quantize)
+                (tmp / "models" / f"{name}.tflite").write_bytes(data)
+                entries.append(
+                    {
+                        "name": name,
+                        "file": f"models/{name}.tflite",
+                        "bytes": len(data),
+                        "quantize": quantize,
+                        "preset": b.card.preset,
+                        "description": b.card.description,
+                    }
+                )
+            (tmp / "models.json").write_text(json.dumps({"frame": FRAME, "models": entries}, indent=1) + "\n")
+    except OSError as e:  # a full disk (shutil.Error is an OSError too): one line, the half-built site gone
+        shutil.rmtree(build, ignore_errors=True)
+        raise RenderError(f"{out}: cannot write the site ({getattr(e, 'strerror', None) or e})") from None
     if out.exists():  # --overwrite: swap the finished site in, then drop the old one
         old = out.parent / f".{out.name}.old.part"
         shutil.rmtree(old, ignore_errors=True)
@@ -106,24 +113,40 @@ def export_site(models: list[str], out: str | Path, overwrite: bool = False, qua
     return out
 
 
-def serve(site: str | Path, port: int = 8000, on_ready=None) -> None:
-    """Serve ``site`` on http://localhost:PORT/ until interrupted (the standard library's server)."""
-    import functools
-    import http.server
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Static files of the server's ``site`` folder, with the types a LiteRT.js page needs."""
 
-    site = Path(site)
-    if not (site / "index.html").is_file():
-        raise RenderError(f"{site}: not an exported site (no index.html); run `upscale2x web MODEL -o {site}`")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.extensions_map = {
+    extensions_map = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",
         ".js": "text/javascript",
     }
+
+    def __init__(self, request, client_address, server):
+        super().__init__(request, client_address, server, directory=server.site)
+
+
+def bind(port: int):
+    """A localhost HTTP server bound to ``port`` (0: any free one), not yet serving; RenderError if the port is
+    taken or out of range. Bound before a site is written, so a busy port costs nothing."""
+    if not 0 <= port <= 65535:
+        raise RenderError(f"--port must be 0..65535, got {port}")
     try:
-        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        return http.server.ThreadingHTTPServer(("127.0.0.1", port), _Handler)
     except OSError as e:
         raise RenderError(f"cannot serve on port {port} ({e.strerror})") from None
+
+
+def serve(site: str | Path, port: int = 8000, on_ready=None, server=None) -> None:
+    """Serve ``site`` on http://localhost:PORT/ until interrupted (the standard library's server); ``server``: one
+    :func:`bind` already made."""
+    site = Path(site)
+    if not (site / "index.html").is_file():
+        if server is not None:
+            server.server_close()
+        raise RenderError(f"{site}: not an exported site (no index.html); run `upscale2x web MODEL -o {site}`")
+    httpd = server or bind(port)
+    httpd.site = str(site)
     with httpd:
         if on_ready:
             on_ready(f"http://localhost:{httpd.server_address[1]}/")

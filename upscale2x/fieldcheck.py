@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,10 @@ def build(cls, data: Any, where: object, error: type[Upscale2xError], derived: t
     unknown = sorted(set(data) - names - set(derived))
     if unknown:
         raise error(f"{where}: unknown field {unknown[0]!r}; expected one of {', '.join(sorted(names))}")
+    required = [f.name for f in fields(cls) if f.init and f.default is MISSING and f.default_factory is MISSING]
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise error(f"{where}: missing field {missing[0]!r} (required: {', '.join(required)})")
     hints = typing.get_type_hints(cls)
     for key, value in data.items():
         if key in names and not _matches(value, hints[key]):

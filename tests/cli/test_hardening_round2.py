@@ -131,3 +131,14 @@ def test_export_write_problems_are_one_line_before_converting(tmp_path, tiny_bun
     r = runner.invoke(app, ["export", str(bundle), "-o", str(tmp_path / "copy"), "--max-error", "1"])
     assert "copy: cannot write the export (No space left on device); nothing written" in _error_line(r)
     assert not (tmp_path / "copy").exists()
+
+
+def test_help_at_80_columns_keeps_every_flag_name_whole():
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "80"}
+    r = subprocess.run([sys.executable, "-m", "upscale2x", "train", "--help"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and "…" not in r.stdout
+    for flag in ("--feature-matching", "--checkpoint-steps", "--no-spectral-norm", "--no-flip-vertical"):
+        assert flag in r.stdout, flag

@@ -76,6 +76,10 @@ def test_corrupt_and_mismatched_cards(tmp_path, tiny_bundles):
     (b / "card.json").write_text(json.dumps({"task": "sr8x", "base_width": 2, "res_blocks": -2}))
     with pytest.raises(ModelError, match="res_blocks must be 0-64, got -2"):
         read_card(b)
+    # A missing field is named with the file (it used to be Python's "Card.__init__() missing 1 required ...").
+    (b / "card.json").write_text(json.dumps({"task": "sr8x"}))
+    with pytest.raises(ModelError, match=r"card\.json: missing field 'base_width' \(required: task, base_width\)"):
+        read_card(b)
 
 
 def test_resolve_by_name_in_models_dir(tmp_path, monkeypatch):

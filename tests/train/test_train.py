@@ -773,3 +773,17 @@ def test_a_failed_start_leaves_no_run_folder(tmp_path, images, tiny_bundles, cas
     errors = [line for line in r.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in r.output.replace("\n", ""), r.output
     assert not (tmp_path / "runs" / "x").exists()
+
+
+def test_the_closing_hint_of_a_see_run_is_a_command_that_works(tmp_path, images):
+    """After `train --task see` the hint said `render IMAGE --model RUN`, which fails for a 1x model."""
+    out = tmp_path / "see_run"
+    args = ["train", str(images), "--task", "see", "--out", str(out), "--epochs", "1", "--batch", "2"]
+    r = runner.invoke(app, [*args, "--base-width", "2", "--max-width", "8", "--ndf", "2", "--val-fraction", "0.2"])
+    assert r.exit_code == 0, r.output
+    hint = r.output.replace("\n", "").split("render with `")[1].split("`")[0]
+    assert hint == f"upscale2x render IMAGE --chain {out}"
+    src = tmp_path / "x.png"
+    Image.fromarray(_pattern(2, (40, 48))).save(src)
+    r = runner.invoke(app, ["render", str(src), "--chain", str(out), "--quiet"])
+    assert r.exit_code == 0, r.output

@@ -18,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain (click) help: it wraps long flag names instead of cutting them at 80 columns ("--feature-match…")
+    rich_markup_mode=None,
 )
 app.command("render")(_render.render)
 app.command("train")(_train.train)

@@ -178,7 +178,10 @@ def train(
 
         folder = run(cfg, resume=resume, on_status=status, on_skip=skipped, export_to=export)
     if not quiet:
-        err.print(f"bundle written to {plain(folder)}: render with `upscale2x render IMAGE --model {plain(folder)}`")
+        from ..model.bundle import read_card
+
+        flag = "--model" if read_card(folder).spec.scale > 1 else "--chain"  # a 1x model is no upscaler: --chain
+        err.print(f"bundle written to {plain(folder)}: render with `upscale2x render IMAGE {flag} {plain(folder)}`")
 
 
 def _pair(text: str | None, flag: str, example: str) -> tuple[float, float] | None:

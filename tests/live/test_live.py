@@ -231,3 +231,59 @@ def test_the_window_runs_on_a_fake_camera(tmp_path, tiny_bundles):
     view = LiveView([tiny_bundles["see"]], lambda f: SeeLoop(f), 64, "crop", False)
     run_window(view, FakeCamera(), tmp_path, frames=5)
     assert view.loop.meter.fps > 0
+
+
+def test_a_video_that_breaks_off_midway_is_one_line_and_leaves_nothing(tmp_path, tiny_bundles, monkeypatch):
+    """FFmpeg's errors mid-stream (a truncated file, a full disk) used to be tracebacks."""
+    import upscale2x.live.video as video
+
+    src = make_video(tmp_path / "in.mp4", frames=4, size=(64, 64), codec="mpeg4", audio=False)
+    real = video._encode
+    for fault, message in (
+        (av.error.InvalidDataError(1094995529, "Invalid data found when processing input"), "could not be read"),
+        (OSError(28, "No space left on device"), "cannot write the video (No space left on device)"),
+    ):
+
+        def broken(av_, src_, tmp, *a, fault=fault):
+            tmp.write_bytes(b"half a video")  # something was written before it broke
+            raise fault
+
+        monkeypatch.setattr(video, "_encode", broken)
+        out = tmp_path / "o.mp4"
+        r = runner.invoke(app, ["see", str(tiny_bundles["see"]), "--video", str(src), "-o", str(out), "-q"])
+        lines = [line for line in r.output.splitlines() if line.strip()]
+        assert r.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error:"), r.output
+        assert message in r.output.replace("\n", ""), r.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]  # no output, no temporary file
+    monkeypatch.setattr(video, "_encode", real)
+
+
+def test_a_full_disk_under_a_frames_folder_names_the_output(tmp_path, tiny_bundles, monkeypatch):
+    from upscale2x.errors import ImageWriteError
+
+    (tmp_path / "in").mkdir()
+    write_image(tmp_path / "in" / "f0.png", np.random.default_rng(0).random((40, 50, 3), dtype=np.float32))
+
+    def full(path, *a, **k):
+        raise ImageWriteError(f"{path}: cannot write (No space left on device)")
+
+    monkeypatch.setattr("upscale2x.io.write.write_image", full)
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["see", str(tiny_bundles["see"]), "--video", str(tmp_path / "in"), "-o", str(out), "-q"])
+    assert r.exit_code == 1, r.output
+    assert f"error: {out}: cannot write f0.png (cannot write (No space left on device))" in r.output.replace("\n", "")
+    assert ".part" not in r.output and sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_a_missing_camera_is_one_line_without_opencvs_warnings(tiny_bundles):
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "upscale2x", "see", str(tiny_bundles["see"]), "--camera", "7"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in __import__("os").environ.items() if k != "OPENCV_LOG_LEVEL"},
+    )
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 1 and lines == ["error: no camera at index 7"], r.stderr

@@ -53,14 +53,26 @@ def see_frames(src: Path, dst: Path, loop: SeeLoop, side_by_side: bool = False, 
         raise ImageWriteError(f"{dst}: already exists")
     if not dst.parent.is_dir():
         raise ImageWriteError(f"{dst}: output folder {dst.parent} does not exist")
-    with atomic_folder(dst) as tmp:
-        for i, f in enumerate(files):
-            frame = read_image(f).rgb
-            _, out = loop.step(frame)
-            write_image(tmp / f"{f.stem}.png", _side_by_side(frame, out) if side_by_side else out)
-            if on_progress:
-                on_progress(i + 1, len(files))
+    try:
+        with atomic_folder(dst) as tmp:
+            for i, f in enumerate(files):
+                frame = read_image(f).rgb
+                _, out = loop.step(frame)
+                try:
+                    write_image(tmp / f"{f.stem}.png", _side_by_side(frame, out) if side_by_side else out)
+                except ImageWriteError as e:  # it names the temporary folder; the user knows the output's name
+                    raise ImageWriteError(f"{dst}: cannot write {f.stem}.png ({_reason(e)})") from None
+                if on_progress:
+                    on_progress(i + 1, len(files))
+    except OSError as e:  # publishing the folder (a full disk, a folder that appeared): one line
+        raise ImageWriteError(f"{dst}: cannot write the frames ({e.strerror or e})") from None
     return dst
+
+
+def _reason(e: Exception) -> str:
+    """The part of an error line after its ``path: `` prefix."""
+    text = str(e)
+    return text.split(": ", 1)[1] if ": " in text else text
 
 
 def probe(src: Path) -> tuple[int, int, Fraction, int]:
@@ -106,6 +118,10 @@ def see_video(
             _encode(av, src, tmp, fmt, loop, side_by_side, codec, rate, count, on_progress)
     except FileExistsError:
         raise ImageWriteError(f"{dst}: already exists (written meanwhile; use --overwrite)") from None
+    except av.error.FFmpegError as e:  # a stream that breaks off halfway (a truncated file): one line, no output
+        raise ImageReadError(f"{src}: the video could not be read to its end ({e})") from None
+    except OSError as e:  # a full disk while encoding
+        raise ImageWriteError(f"{dst}: cannot write the video ({e.strerror or e})") from None
     return dst
 
 

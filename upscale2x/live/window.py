@@ -10,6 +10,7 @@ Keys: m / Tab next model, 1 / 2 / 3 toggle the camera / model input / output pan
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,10 +26,12 @@ class Camera:
     """Frames from OpenCV camera ``index``, as RGB uint8. RenderError if it cannot be opened or stops."""
 
     def __init__(self, index: int):
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # its "[ WARN ...] can't open camera" lines: ours is one
         try:
             import cv2
         except ImportError:
             raise RenderError("the camera needs OpenCV: pip install 'upscale2x[live]'") from None
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         self.index, self._cv2 = index, cv2
         self._cap = cv2.VideoCapture(index)
         if not self._cap.isOpened():

@@ -1,11 +1,15 @@
 """Packaging hook (the project is configured in pyproject.toml): a built wheel carries the shipped models.
 
 `pip install .` and wheels copy models/*/ (every bundle: card, weights, LiteRT export, model card) into
-upscale2x/models/, and the browser runtime (web/runtime/, when web/build.py has built it) into
-upscale2x/web_runtime/. Editable installs (`pip install -e .`) read both in place instead.
+upscale2x/models/, and the browser runtime (web/runtime/) into upscale2x/web_runtime/. Editable installs
+(`pip install -e .`) read both in place instead. Either way the install builds the browser runtime first when it
+is missing and npm is there (web/build.py: `npm ci` of the pinned LiteRT.js), so `upscale2x web` works after the
+README's install; without npm it says so and `upscale2x web` tells how to build it later.
 """
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from setuptools import setup
@@ -14,8 +18,21 @@ from setuptools.command.build_py import build_py
 ROOT = Path(__file__).resolve().parent
 
 
+def build_web_runtime() -> None:
+    """Run web/build.py when web/runtime is missing and npm is installed; a failure only warns."""
+    if (ROOT / "web" / "runtime" / "litert" / "index.js").is_file():
+        return
+    if shutil.which("npm") is None:
+        print("upscale2x: npm not found; `upscale2x web` needs `python web/build.py` once npm is installed")
+        return
+    done = subprocess.run([sys.executable, str(ROOT / "web" / "build.py")], check=False)
+    if done.returncode:
+        print("upscale2x: web/build.py failed; `upscale2x web` needs it (run it again by hand)")
+
+
 class BuildWithModels(build_py):
     def run(self):
+        build_web_runtime()
         super().run()
         if getattr(self, "editable_mode", False):
             return

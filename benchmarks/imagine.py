@@ -9,7 +9,10 @@
    (upscale2x.metrics.imagine_scores): fine detail (mean abs. Laplacian of the luma), colourfulness
    (Hasler-Süsstrunk), axis share (non-DC luma power on the kx = 0 / ky = 0 axes of a windowed FFT: streaks),
    each output / photo, 1.0 = as the photo; frame (the outer 4-px ring's mean luma step to the next 8-px ring,
-   less the photo's, in grey levels); lattice ratio against the photo.
+   less the photo's, in grey levels, mean of its size over the photos); lattice ratio against the photo. The
+   photo's own border step is content a 24x-blurred input cannot hold: the model's input itself scores about
+   2.6 on `frame`, so the frame is also given as `frame_bias` (the mean signed excess: a consistent light or dark
+   ring) and `frame_abs` (the outputs' mean |step|, beside the inputs' and the photos').
 2. Print detail. A see output S (of examples/sketch.png and of the first held-out photos) through the upscaler U
    gives the 8x octave (2048 px); its centre 256 px through U again gives a 2048 px window of the 64x print at
    100 %. Each octave's mean abs. Laplacian over that of 256 px centre crops of natural photos at native
@@ -27,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from _common import heldout_photos
 
-from upscale2x.metrics import imagine_scores, lattice_share, sharpness
+from upscale2x.metrics import frame_step, imagine_scores, lattice_share, sharpness
 from upscale2x.model.bundle import read_card, resolve_bundle
 from upscale2x.render.stages import open_stage
 
@@ -129,16 +132,28 @@ def main() -> None:
     see, _ = open_stage(folder, a.engine)
     rows = []
     photos = {}
+    steps = []  # (output, photo, input) frame steps
     for p in files:
         photo = photo_cell(p)
         photos[p.stem] = photo
-        rows.append(imagine_scores(see.run(photo), photo))
+        out = see.run(photo)
+        rows.append(imagine_scores(out, photo))
+        steps.append((frame_step(out), frame_step(photo), frame_step(see.prepare(photo)[..., :1])))
         r = rows[-1]
         print(f"see    {p.stem:24s} " + "  ".join(f"{k} {r[k]:.3f}" for k in KEYS))
     result = {k: float(np.mean([r[k] for r in rows])) for k in KEYS}
     result["frame_max"] = float(max(r["frame"] for r in rows))
+    st = np.array(steps)
+    result["frame_bias"] = float(np.mean(st[:, 0] - st[:, 1]))
+    result["frame_abs"] = float(np.mean(np.abs(st[:, 0])))
+    result["frame_abs_photo"] = float(np.mean(np.abs(st[:, 1])))
+    result["frame_abs_input"] = float(np.mean(np.abs(st[:, 2])))
     result["images"] = len(rows)
     print("see    mean" + " " * 21 + "  ".join(f"{k} {result[k]:.3f}" for k in KEYS))
+    print(
+        f"frame  bias {result['frame_bias']:+.2f}  |step| of outputs {result['frame_abs']:.2f}, of their inputs "
+        f"{result['frame_abs_input']:.2f}, of the photos {result['frame_abs_photo']:.2f} (grey levels)"
+    )
     if not a.no_print:
         from upscale2x.io.read import read_image
 

@@ -112,6 +112,28 @@ def test_spectral_norm_discriminator_keeps_the_patch_grid_and_drops_batchnorm():
     assert {"d1_act", "d2_act", "d3_act", "d4_act", "logits"} <= set(names)
 
 
+def test_a_multi_scale_discriminator_judges_the_pair_at_every_halving():
+    """pix2pixHD's discriminator: one PatchGAN per scale on the pair average-pooled by 2**k, finest first; the
+    finest keeps the single PatchGAN's layer names (feature matching reads them) and weights."""
+    x, t = np.zeros((1, 256, 256, 1), np.float32), np.zeros((1, 256, 256, 3), np.float32)
+    d = patch_discriminator(ndf=4, in_channels=1, out_channels=3, spectral_norm=True, scales=3)
+    shapes = [tuple(o.shape) for o in d([x, t])]
+    assert shapes == [(1, 30, 30, 1), (1, 14, 14, 1), (1, 6, 6, 1)]
+    single = patch_discriminator(ndf=4, in_channels=1, out_channels=3, spectral_norm=True)
+    assert d.count_params() == 3 * single.count_params()
+    names = {layer.name for layer in d.layers}
+    assert {"d1_act", "d4_act", "logits", "s1_pool", "s1_logits", "s2_pool", "s2_d4_act", "s2_logits"} <= names
+    # The coarse scale sees the pooled pair: a pattern that averages out at 1/4 scale (a 2-px checkerboard) cannot
+    # change its logits, while it changes the finest scale's.
+    checker = np.indices((256, 256)).sum(axis=0) % 2 * 2.0 - 1.0
+    t2 = np.repeat(checker[None, ..., None], 3, axis=3).astype(np.float32) * 0.5
+    a, b = d([x, t]), d([x, t2])
+    assert np.allclose(np.asarray(a[2]), np.asarray(b[2]), atol=1e-5)
+    assert not np.allclose(np.asarray(a[0]), np.asarray(b[0]), atol=1e-5)
+    with pytest.raises(ValueError, match="discriminator scales must be 1-4, got 5"):
+        patch_discriminator(ndf=4, scales=5)
+
+
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="unknown preset 'huge'"):
         unet_generator("huge")

@@ -546,6 +546,8 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
         (["--base-width", "8", "--max-width", "0"], "max width must be >= 1, got 0"),
         (["--precision", "fp16"], "precision must be one of float32, bf16, got 'fp16'"),
         (["--padding", "mirror"], "padding must be one of zero, reflect, got 'mirror'"),
+        (["--disc-scales", "0"], "disc scales must be 1-4, got 0"),
+        (["--disc-scales", "5"], "disc scales must be 1-4, got 5"),
         (["--dream", "2"], "--dream: expected LO,HI such as 1.5,4, got '2'"),
         (["--dream", "0.5,2"], "dream must be LO,HI with 1 <= LO <= HI <= 8 (times the 8x downscale), got (0.5, 2.0)"),
         (["--dream", "3,2"], "dream must be LO,HI with 1 <= LO <= HI <= 8"),
@@ -787,3 +789,14 @@ def test_the_closing_hint_of_a_see_run_is_a_command_that_works(tmp_path, images)
     Image.fromarray(_pattern(2, (40, 48))).save(src)
     r = runner.invoke(app, ["render", str(src), "--chain", str(out), "--quiet"])
     assert r.exit_code == 0, r.output
+
+
+def test_a_multi_scale_discriminator_trains_and_resumes_only_as_it_began(tmp_path, images):
+    from upscale2x.model.bundle import load_bundle
+    from upscale2x.train.fit import train
+
+    cfg = _cfg(images, tmp_path / "ms", "see", upsample="resize", disc_scales=2, gan_loss="lsgan", feature_matching=1.0)
+    b = load_bundle(train(cfg))
+    assert b.card.training["disc_scales"] == 2 and np.isfinite(b.card.metrics["l1"])
+    with pytest.raises(TrainError, match="--resume cannot change disc_scales: 2 -> 1"):
+        train(_cfg(images, tmp_path / "ms", "see", upsample="resize", epochs=2), resume=True)

@@ -75,6 +75,13 @@ def train(
         int,
         typer.Option(min=1, help="Discriminator base width (pix2pix: 64; the default 16 trains ~2x faster on CPU)."),
     ] = D["ndf"],
+    disc_scales: Annotated[
+        int,
+        typer.Option(
+            help="Discriminator scales: 1 (pix2pix's PatchGAN) or 2-4 (pix2pixHD's multi-scale: one more PatchGAN "
+            "per halving of the image, to see streaks and layouts whole)."
+        ),
+    ] = D["disc_scales"],
     gan_loss: Annotated[str, typer.Option(help=f"Adversarial loss: {', '.join(GAN_LOSSES)} (pix2pix: bce).")] = D[
         "gan_loss"
     ],

@@ -280,10 +280,19 @@ def check_padding(padding: str, upsample: str) -> None:
 DISC_FEATURES = ("d1_act", "d2_act", "d3_act", "d4_act")  # the PatchGAN's intermediate features (feature matching)
 
 
+MAX_DISC_SCALES = 4  # discriminator scales: 1 = pix2pix's PatchGAN; 2-4 = pix2pixHD's multi-scale discriminator
+
+
 def patch_discriminator(
-    ndf: int = 64, *, in_channels: int = 3, out_channels: int = 3, spectral_norm: bool = False, precision="float32"
+    ndf: int = 64,
+    *,
+    in_channels: int = 3,
+    out_channels: int = 3,
+    spectral_norm: bool = False,
+    precision="float32",
+    scales: int = 1,
 ):
-    """Build the 70x70 PatchGAN discriminator (C64-C128-C256-C512 at ``ndf`` = 64).
+    """Build the 70x70 PatchGAN discriminator (C64-C128-C256-C512 at ``ndf`` = 64), at one or more scales.
 
     Inputs: the generator input ``[N, H, W, in_channels]`` and a real or generated target
     ``[N, H, W, out_channels]``, both in [-1, 1]. Output: patch logits ``[N, H/8 - 2, W/8 - 2, 1]``.
@@ -291,9 +300,16 @@ def patch_discriminator(
     convolution in spectral normalisation (Miyato et al., 2018) and drops BatchNorm, as SN-GANs do: the
     discriminator's Lipschitz bound then holds whatever the batch. Its layers ``DISC_FEATURES`` feed feature
     matching. ``precision`` as for :func:`unet_generator` (the logits are float32; the features are not).
+
+    ``scales`` > 1 is pix2pixHD's multi-scale discriminator: one more PatchGAN of its own weights per scale, each on
+    the pair average-pooled by 2, 4, 8 (its 70 px patches then span 140, 280, 560 px of the image: streaks and
+    layouts a single PatchGAN cannot see whole). The output is then the list of every scale's logits, finest
+    first; the finest keeps the single PatchGAN's layer names (and ``DISC_FEATURES``).
     """
     if ndf < 1:
         raise ValueError(f"ndf must be >= 1, got {ndf}")
+    if not 1 <= scales <= MAX_DISC_SCALES:
+        raise ValueError(f"discriminator scales must be 1-{MAX_DISC_SCALES}, got {scales}")
     with precision_scope(precision):
         from ._tf import keras
 
@@ -311,17 +327,24 @@ def patch_discriminator(
                 x = layers.BatchNormalization(name=f"{name}_bn")(x)
             return layers.LeakyReLU(0.2, name=f"{name}_act")(x)
 
+        def patchgan(x, p: str):
+            x = block(x, ndf, 2, False, f"{p}d1")
+            x = block(x, ndf * 2, 2, True, f"{p}d2")
+            x = block(x, ndf * 4, 2, True, f"{p}d3")
+            x = layers.ZeroPadding2D(name=f"{p}pad1")(x)
+            x = block(x, ndf * 8, 1, True, f"{p}d4")
+            x = layers.ZeroPadding2D(name=f"{p}pad2")(x)
+            return conv(x, 1, 1, f"{p}logits", use_bias=True, dtype="float32")
+
         inp = keras.Input(shape=(None, None, in_channels), name="input")
         tar = keras.Input(shape=(None, None, out_channels), name="target")
-        x = layers.Concatenate(name="pair")([inp, tar])
-        x = block(x, ndf, 2, False, "d1")
-        x = block(x, ndf * 2, 2, True, "d2")
-        x = block(x, ndf * 4, 2, True, "d3")
-        x = layers.ZeroPadding2D(name="pad1")(x)
-        x = block(x, ndf * 8, 1, True, "d4")
-        x = layers.ZeroPadding2D(name="pad2")(x)
-        out = conv(x, 1, 1, "logits", use_bias=True, dtype="float32")
-        return keras.Model([inp, tar], out, name=f"patchgan_ndf{ndf}" + ("_sn" if spectral_norm else ""))
+        pair = layers.Concatenate(name="pair")([inp, tar])
+        outs = [patchgan(pair, "")]
+        for k in range(1, scales):
+            pooled = layers.AveragePooling2D(2**k, name=f"s{k}_pool")(pair)
+            outs.append(patchgan(pooled, f"s{k}_"))
+        name = f"patchgan_ndf{ndf}" + ("_sn" if spectral_norm else "") + (f"_x{scales}" if scales > 1 else "")
+        return keras.Model([inp, tar], outs if scales > 1 else outs[0], name=name)
 
 
 def has_dropout(model) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import TrainError
 from ..fieldcheck import build
-from ..model.nets import MAX_RES_BLOCKS, PADDINGS, PRECISIONS, PRESETS, UPSAMPLERS
+from ..model.nets import MAX_DISC_SCALES, MAX_RES_BLOCKS, PADDINGS, PRECISIONS, PRESETS, UPSAMPLERS
 from ..model.tasks import TASKS
 
 STRATEGIES = ("none", "mirrored", "multiworker")
@@ -27,6 +27,7 @@ FIXED_ON_RESUME = (
     "padding",
     "dropout",
     "ndf",
+    "disc_scales",
     "spectral_norm",
     "batch",
     "seed",
@@ -56,6 +57,7 @@ class TrainConfig:
     lr: float = 2e-4  # Adam learning rate for both nets
     l1_weight: float = 100.0  # lambda of the L1 term
     gan_weight: float = 1.0  # weight of the adversarial term; 0 = L1 only (discriminator not trained)
+    disc_scales: int = 1  # discriminator scales: 1 = pix2pix's PatchGAN, 2-4 = pix2pixHD's multi-scale one
     ndf: int = 16  # discriminator base width (pix2pix: 64; 16 trains about 2x faster on a CPU, as every shipped GAN)
     gan_loss: str = "bce"  # adversarial loss: bce (pix2pix), lsgan or hinge
     feature_matching: float = 0.0  # weight of pix2pixHD's discriminator feature-matching term (0 = off; HD: 10)
@@ -100,6 +102,10 @@ class TrainConfig:
             (self.gan_weight >= 0, f"gan weight must be >= 0, got {self.gan_weight}"),
             (self.l1_weight > 0 or self.gan_weight > 0, "l1 weight and gan weight cannot both be 0"),
             (self.ndf >= 1, f"ndf must be >= 1, got {self.ndf}"),
+            (
+                1 <= self.disc_scales <= MAX_DISC_SCALES,
+                f"disc scales must be 1-{MAX_DISC_SCALES}, got {self.disc_scales}",
+            ),
             (self.gan_loss in GAN_LOSSES, f"gan loss must be one of {', '.join(GAN_LOSSES)}, got {self.gan_loss!r}"),
             (self.feature_matching >= 0, f"feature matching weight must be >= 0, got {self.feature_matching}"),
             (self.r1 >= 0, f"r1 must be >= 0, got {self.r1}"),

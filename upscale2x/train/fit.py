@@ -141,6 +141,7 @@ def _build(cfg: TrainConfig, global_batch: int):
         out_channels=spec.out_channels,
         spectral_norm=cfg.spectral_norm,
         precision=cfg.precision,
+        scales=cfg.disc_scales,
     )
     recipe = GanRecipe(cfg.gan_loss, cfg.feature_matching, cfg.r1, cfg.lattice, cfg.texture, cfg.pixel_loss)
     model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch, cfg.gan_weight, recipe)
@@ -382,6 +383,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "l1_weight": cfg.l1_weight,
             "gan_weight": cfg.gan_weight,
             "ndf": cfg.ndf,
+            "disc_scales": cfg.disc_scales,
             "gan_loss": cfg.gan_loss,
             "feature_matching": cfg.feature_matching,
             "r1": cfg.r1,

@@ -119,6 +119,11 @@ def _d_adversarial(loss: str, d_real, d_fake):
     return _per_example_mean(bce(tf.ones_like(d_real), d_real)) + _per_example_mean(bce(tf.zeros_like(d_fake), d_fake))
 
 
+def _over_scales(loss, *logits):
+    """A per-example loss averaged over the discriminator's scales (pix2pixHD weighs every scale alike)."""
+    return tf.add_n([loss(*one) for one in zip(*logits, strict=True)]) / len(logits[0])
+
+
 class Pix2Pix(keras.Model):
     """Generator + discriminator trained together for ``task`` (a TaskSpec: per-cell transform, residual)."""
 
@@ -138,9 +143,11 @@ class Pix2Pix(keras.Model):
         self.l1_weight, self.global_batch = float(l1_weight), int(global_batch)
         self.gan_weight = float(gan_weight)
         self.recipe = recipe or GanRecipe()
-        # One call gives the logits and the intermediate features (shared weights: no second discriminator).
+        # One call gives the logits (every scale's) and the finest scale's intermediate features (shared weights: no
+        # second discriminator).
         features = [discriminator.get_layer(n).output for n in DISC_FEATURES]
-        self._d_with_features = keras.Model(discriminator.inputs, [*features, discriminator.outputs[0]])
+        self._n_features = len(features)
+        self._d_with_features = keras.Model(discriminator.inputs, [*features, *discriminator.outputs])
 
     def compile(self, g_optimizer, d_optimizer):  # noqa: D102 - two optimizers instead of one
         super().compile()
@@ -161,8 +168,11 @@ class Pix2Pix(keras.Model):
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch)
 
     def _discriminate(self, gen_in, target):
-        *features, logits = self._d_with_features([gen_in, target], training=True)
-        return [tf.cast(f, tf.float32) for f in features], logits  # bf16 features (--precision bf16): losses in float32
+        """(features, logits): the finest scale's features in float32 (bf16 under --precision bf16: losses are
+        float32), and the list of every scale's logits (one for pix2pix's PatchGAN)."""
+        outs = self._d_with_features([gen_in, target], training=True)
+        features, logits = outs[: self._n_features], outs[self._n_features :]
+        return [tf.cast(f, tf.float32) for f in features], logits
 
     def train_step(self, data):
         x, target = data
@@ -176,14 +186,14 @@ class Pix2Pix(keras.Model):
                 with tf.GradientTape() as r1_tape:
                     r1_tape.watch(real)
                     real_features, d_real = self._discriminate(gen_in, real)
-                    d_real_sum = tf.reduce_sum(d_real)  # inside the tape, or it sees no path to `real`
+                    d_real_sum = tf.add_n([tf.reduce_sum(d) for d in d_real])  # inside the tape: a path to `real`
                 grad = r1_tape.gradient(d_real_sum, real)
                 r1 = self._avg(0.5 * r.r1 * tf.reduce_sum(tf.reshape(tf.square(grad), [tf.shape(grad)[0], -1]), 1))
             else:
                 real_features, d_real = self._discriminate(gen_in, real)
                 r1 = tf.constant(0.0)
             fake_features, d_fake = self._discriminate(gen_in, fake)
-            g_gan = self._avg(_g_adversarial(r.loss, d_fake))
+            g_gan = self._avg(_over_scales(lambda f: _g_adversarial(r.loss, f), d_fake))
             pixel = self._pixel(real, fake)
             g_loss = self.gan_weight * g_gan + self.l1_weight * pixel
             penalties = self._penalties(real, fake)
@@ -198,7 +208,7 @@ class Pix2Pix(keras.Model):
                     ]
                 ) / len(real_features)
                 g_loss += r.feature_matching * fm
-            d_loss = self._avg(_d_adversarial(r.loss, d_real, d_fake)) + r1
+            d_loss = self._avg(_over_scales(lambda re, f: _d_adversarial(r.loss, re, f), d_real, d_fake)) + r1
         g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
         self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
         self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))

@@ -45,3 +45,21 @@ def tiny_bundles(tmp_path_factory):
     """One tiny bundle per task, built once per test session: {task: folder}."""
     root = tmp_path_factory.mktemp("bundles")
     return {task: make_bundle(root / task, task) for task in ("sr8x", "see", "paired")}
+
+
+def assert_litert_agrees(folder, quantize: str, out) -> None:
+    """Export bundle ``folder`` to LiteRT (``quantize``) in ``out`` and check its cells against Keras: equal to
+    1e-5 in float32, within twice the export's own recorded error (int8)."""
+    import numpy as np
+
+    from upscale2x.model.bundle import load_bundle, read_card
+    from upscale2x.model.engines import LiteRTCell, litert_record
+    from upscale2x.model.export import export_litert, keras_cells
+
+    out, _ = export_litert(folder, quantize, out, max_error=1.0)
+    card = read_card(out)
+    cells = np.random.default_rng(3).random((2, 256, 256, card.spec.in_channels), dtype=np.float32)
+    got = LiteRTCell(out, card)(cells)
+    want = np.asarray(keras_cells(load_bundle(out).model, card, cells))
+    bound = 1e-5 if quantize == "none" else 2 * litert_record(card)["max_error"] + 1e-4
+    assert got.shape == want.shape == (2, 256, 256, 3) and np.abs(got - want).max() <= bound

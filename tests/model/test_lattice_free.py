@@ -82,21 +82,13 @@ def test_a_lattice_free_bundle_round_trips_and_its_card_must_say_so(tmp_path):
 @pytest.mark.parametrize("quantize", ["none", "int8"])
 def test_a_lattice_free_bundle_exports_to_litert_and_agrees_with_keras(tmp_path, quantize):
     """The layer's reshapes, means and tile stay 4-D: TFLite's kernels and the int8 quantiser take them."""
-    from conftest import tiny_generator
+    from conftest import assert_litert_agrees, tiny_generator
 
-    from upscale2x.model.bundle import Bundle, Card, load_bundle, read_card, save_bundle
-    from upscale2x.model.engines import LiteRTCell, litert_record
-    from upscale2x.model.export import export_litert, keras_cells
+    from upscale2x.model.bundle import Bundle, Card, save_bundle
     from upscale2x.model.nets import unet_generator
 
     g, free = tiny_generator("sr8x"), unet_generator(base_width=2, max_width=8, lattice_free=True)
     for layer in g.layers:
         free.get_layer(layer.name).set_weights(layer.get_weights())
     folder = save_bundle(Bundle(free, Card(task="sr8x", base_width=2, max_width=8, lattice_free=True)), tmp_path / "b")
-    out, _ = export_litert(folder, quantize, tmp_path / "x", max_error=1.0)
-    card = read_card(out)
-    cells = np.random.default_rng(3).random((2, 256, 256, 3), dtype=np.float32)
-    got = LiteRTCell(out, card)(cells)
-    want = np.asarray(keras_cells(load_bundle(out).model, card, cells))
-    bound = 1e-5 if quantize == "none" else 2 * litert_record(card)["max_error"] + 1e-4
-    assert got.shape == want.shape == (2, 256, 256, 3) and np.abs(got - want).max() <= bound
+    assert_litert_agrees(folder, quantize, tmp_path / "x")

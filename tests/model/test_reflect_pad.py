@@ -68,18 +68,11 @@ def test_a_reflect_bundle_round_trips_and_its_card_must_say_so(tmp_path):
 
 @pytest.mark.parametrize("quantize", ["none", "int8"])
 def test_a_reflect_bundle_exports_to_litert_and_agrees_with_keras(tmp_path, quantize):
-    from upscale2x.model.bundle import Bundle, Card, load_bundle, read_card, save_bundle
-    from upscale2x.model.engines import LiteRTCell, litert_record
-    from upscale2x.model.export import export_litert, keras_cells
+    from conftest import assert_litert_agrees
+
+    from upscale2x.model.bundle import Bundle, Card, save_bundle
     from upscale2x.model.nets import unet_generator
 
     g = unet_generator(base_width=2, max_width=8, in_channels=1, upsample="resize", padding="reflect")
     card = Card(task="see", base_width=2, max_width=8, upsample="resize", padding="reflect")
-    folder = save_bundle(Bundle(g, card), tmp_path / "b")
-    out, _ = export_litert(folder, quantize, tmp_path / "x", max_error=1.0)
-    card = read_card(out)
-    cells = np.random.default_rng(3).random((2, 256, 256, 1), dtype=np.float32)
-    got = LiteRTCell(out, card)(cells)
-    want = np.asarray(keras_cells(load_bundle(out).model, card, cells))
-    bound = 1e-5 if quantize == "none" else 2 * litert_record(card)["max_error"] + 1e-4
-    assert got.shape == want.shape == (2, 256, 256, 3) and np.abs(got - want).max() <= bound
+    assert_litert_agrees(save_bundle(Bundle(g, card), tmp_path / "b"), quantize, tmp_path / "x")

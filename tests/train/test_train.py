@@ -547,6 +547,7 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
         (["--precision", "fp16"], "precision must be one of float32, bf16, got 'fp16'"),
         (["--padding", "mirror"], "padding must be one of zero, reflect, got 'mirror'"),
         (["--disc-scales", "0"], "disc scales must be 1-4, got 0"),
+        (["--lattice-window", "12"], "lattice window must be 0 or a multiple of 8 px, got 12"),
         (["--disc-scales", "5"], "disc scales must be 1-4, got 5"),
         (["--dream", "2"], "--dream: expected LO,HI such as 1.5,4, got '2'"),
         (["--dream", "0.5,2"], "dream must be LO,HI with 1 <= LO <= HI <= 8 (times the 8x downscale), got (0.5, 2.0)"),
@@ -800,3 +801,19 @@ def test_a_multi_scale_discriminator_trains_and_resumes_only_as_it_began(tmp_pat
     assert b.card.training["disc_scales"] == 2 and np.isfinite(b.card.metrics["l1"])
     with pytest.raises(TrainError, match="--resume cannot change disc_scales: 2 -> 1"):
         train(_cfg(images, tmp_path / "ms", "see", upsample="resize", epochs=2), resume=True)
+
+
+def test_a_windowed_lattice_error_sees_a_grid_in_part_of_a_crop_that_the_crop_mean_hides():
+    """Lines every 8 px drawn in the top half of a crop, and their negative in the bottom half: over the whole crop
+    the periodic part cancels (as a lattice-free layer leaves it), per 32 px window it does not."""
+    from upscale2x.model._tf import tf
+    from upscale2x.train.gan import lattice_error
+
+    real = np.zeros((1, 64, 64, 3), np.float32)
+    fake = real.copy()
+    fake[:, 0:32:8] += 0.2
+    fake[:, 32:64:8] -= 0.2
+    r, f = tf.constant(real), tf.constant(fake)
+    assert float(lattice_error(r, f)[0]) < 1e-4
+    assert float(lattice_error(r, f, 32)[0]) > 0.05
+    assert float(lattice_error(r, r, 32)[0]) < 1e-4

@@ -93,6 +93,13 @@ def train(
         float,
         typer.Option(help="Penalty on the 8-px-periodic part of the error (checkerboards, hatches); 0 = off."),
     ] = D["lattice"],
+    lattice_window: Annotated[
+        int,
+        typer.Option(
+            help="Take the lattice penalty per window of this many px (a multiple of 8; 0 = per crop): catches a "
+            "grid drawn in part of a crop, which a lattice-free layer leaves."
+        ),
+    ] = D["lattice_window"],
     texture: Annotated[
         float,
         typer.Option(help="Weight of the detail-energy term (the target's fine detail in each 8x8 block); 0 = off."),

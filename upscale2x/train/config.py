@@ -63,6 +63,7 @@ class TrainConfig:
     feature_matching: float = 0.0  # weight of pix2pixHD's discriminator feature-matching term (0 = off; HD: 10)
     r1: float = 0.0  # R1 gradient penalty gamma on real images (0 = off)
     lattice: float = 0.0  # weight of the penalty on the error's 8-px-periodic part (gan.lattice_error; 0 = off)
+    lattice_window: int = 0  # px: the lattice penalty per window of this side (multiple of 8); 0 = per crop
     texture: float = 0.0  # weight of the 8x8-block detail-energy term (gan.texture_error; 0 = off)
     pixel_loss: str = "l1"  # the pixel term weighed by l1_weight: l1 or mse (squared error)
     spectral_norm: bool = False  # spectral normalisation on the discriminator's convolutions (no BatchNorm there)
@@ -111,6 +112,10 @@ class TrainConfig:
             (self.r1 >= 0, f"r1 must be >= 0, got {self.r1}"),
             (self.lattice >= 0, f"lattice weight must be >= 0, got {self.lattice}"),
             (self.texture >= 0, f"texture weight must be >= 0, got {self.texture}"),
+            (
+                self.lattice_window >= 0 and self.lattice_window % 8 == 0,
+                f"lattice window must be 0 or a multiple of 8 px, got {self.lattice_window}",
+            ),
             (
                 self.pixel_loss in PIXEL_LOSSES,
                 f"pixel loss must be one of {', '.join(PIXEL_LOSSES)}, got {self.pixel_loss!r}",

@@ -143,7 +143,9 @@ def _build(cfg: TrainConfig, global_batch: int):
         precision=cfg.precision,
         scales=cfg.disc_scales,
     )
-    recipe = GanRecipe(cfg.gan_loss, cfg.feature_matching, cfg.r1, cfg.lattice, cfg.texture, cfg.pixel_loss)
+    recipe = GanRecipe(
+        cfg.gan_loss, cfg.feature_matching, cfg.r1, cfg.lattice, cfg.texture, cfg.pixel_loss, cfg.lattice_window
+    )
     model = Pix2Pix(g, d, spec, cfg.l1_weight, global_batch, cfg.gan_weight, recipe)
     g_opt = keras.optimizers.Adam(cfg.lr, beta_1=0.5)
     d_opt = keras.optimizers.Adam(cfg.disc_lr, beta_1=0.5)
@@ -388,6 +390,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "feature_matching": cfg.feature_matching,
             "r1": cfg.r1,
             "lattice": cfg.lattice,
+            "lattice_window": cfg.lattice_window,
             "texture": cfg.texture,
             "pixel_loss": cfg.pixel_loss,
             "res_blocks": cfg.res_blocks,

@@ -45,6 +45,7 @@ class GanRecipe:
     lattice: float = 0.0  # weight of the lattice penalty on the error's 8-px-periodic part (0 = off)
     texture: float = 0.0  # weight of the detail-energy term (texture_error; 0 = off)
     pixel: str = "l1"  # one of PIXEL_LOSSES: the pixel term
+    lattice_window: int = 0  # px: the lattice penalty per window of this side (a multiple of 8); 0 = per crop
 
     def __post_init__(self) -> None:
         if self.loss not in GAN_LOSSES:
@@ -60,18 +61,33 @@ class GanRecipe:
         bad = [f"{k} {v}" for k, v in weights.items() if v < 0]
         if bad:
             raise ValueError(f"loss weights must be >= 0, got {', '.join(bad)}")
+        if self.lattice_window < 0 or self.lattice_window % LATTICE_PERIOD:
+            raise ValueError(
+                f"lattice window must be 0 or a multiple of {LATTICE_PERIOD} px, got {self.lattice_window}"
+            )
 
 
-def lattice_error(real, fake):
+def lattice_error(real, fake, window: int = 0):
     """Per example, the RMS of the 8-px-periodic part of the luma error ``fake - real`` (images in [-1, 1]).
 
     The part of an image that repeats every 8 px on both axes is the mean over each of the 64 pixel phases
     (row mod 8, column mod 8; layers.phase_pattern); its spectrum is exactly metrics.lattice_share's bins. Taken of
     the error, not of the output, a photo's own periodic content costs nothing; a checkerboard or a hatch stamped
-    by the decoder does.
+    by the decoder does. ``window`` (px, a multiple of 8) takes it per window of that side and averages: a grid
+    drawn in part of a crop only (lines in its flat areas) then counts, where over the whole crop, or after a
+    lattice-free layer that removes the crop's mean pattern, it would not.
     """
     d = preprocess.grayscale(fake - real)  # [N, H, W, 1]: luma is linear, so this is the luma error
     h, w, k = tf.shape(d)[1], tf.shape(d)[2], LATTICE_PERIOD
+    if window:
+        n = tf.shape(d)[0]
+        rows, cols = h // window, w // window
+        d = d[:, : rows * window, : cols * window]
+        d = tf.reshape(d, [n, rows, window, cols, window, 1])
+        d = tf.reshape(tf.transpose(d, [0, 1, 3, 2, 4, 5]), [n * rows * cols, window, window, 1])
+        periodic = phase_pattern(d, k)  # [N * windows, 8, 8, 1]
+        per_window = tf.sqrt(tf.reduce_mean(tf.square(periodic), axis=[1, 2, 3]) + 1e-12)
+        return tf.reduce_mean(tf.reshape(per_window, [n, rows * cols]), axis=1)
     periodic = phase_pattern(d[:, : h // k * k, : w // k * k], k)  # [N, 8, 8, 1]
     return tf.sqrt(tf.reduce_mean(tf.square(periodic), axis=[1, 2, 3]) + 1e-12)
 
@@ -222,7 +238,8 @@ class Pix2Pix(keras.Model):
     def _penalties(self, real, fake):
         """The lattice and texture terms that are on, by name: (weight, value averaged over the global batch)."""
         r = self.recipe
-        terms = {"lattice": (r.lattice, lattice_error), "texture": (r.texture, texture_error)}
+        lattice = lambda a, b: lattice_error(a, b, r.lattice_window)  # noqa: E731
+        terms = {"lattice": (r.lattice, lattice), "texture": (r.texture, texture_error)}
         return {name: (w, self._avg(error(real, fake))) for name, (w, error) in terms.items() if w > 0}
 
     def _pixel(self, real, fake):

@@ -101,6 +101,7 @@ def main() -> None:
     ap.add_argument("--presets", nargs="*", default=["medium", "large"])
     ap.add_argument("--engines", nargs="+", default=["litert", "keras"], help="LiteRT first: before TF loads")
     ap.add_argument("--no-video", action="store_true", help="skip the end-to-end video runs")
+    ap.add_argument("--models", nargs="*", default=[], help="more see bundles (folders) to time beside the shipped")
     a = ap.parse_args()
     from upscale2x.model.bundle import list_bundles, models_dir
 
@@ -108,6 +109,7 @@ def main() -> None:
     try:
         frames = synthetic_video(tmp / "in.mp4", a.frames)
         jobs = [(n, models_dir() / n, c.preset or "custom") for n, c in list_bundles() if c.task == "see"]
+        jobs += [(Path(m).name, Path(m), "") for m in a.models]
         jobs += [(f"random {p}", preset_bundle(p, tmp), p) for p in a.presets]
         print(f"{len(frames)} frames of 256x256, one at a time")
         print(f"{'model':<16}{'preset':<8}{'engine':<8}{'ms/frame':>10}{'FPS':>8}{'video FPS':>11}")

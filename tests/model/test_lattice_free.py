@@ -92,3 +92,25 @@ def test_a_lattice_free_bundle_exports_to_litert_and_agrees_with_keras(tmp_path,
         free.get_layer(layer.name).set_weights(layer.get_weights())
     folder = save_bundle(Bundle(free, Card(task="sr8x", base_width=2, max_width=8, lattice_free=True)), tmp_path / "b")
     assert_litert_agrees(folder, quantize, tmp_path / "x")
+
+
+def test_a_lattice_free_litert_export_runs_at_any_batch(tmp_path):
+    """The layer reshaped to its input's whole shape, batch included: converted at batch 8, the LiteRT graph held 8
+    as a constant and XNNPACK failed to resize it (`render --batch 4` on the shipped sr8x, batch 1 in live see)."""
+    from upscale2x.model.bundle import Bundle, Card, read_card, save_bundle
+    from upscale2x.model.engines import LiteRTCell
+    from upscale2x.model.export import export_litert
+    from upscale2x.model.nets import unet_generator
+
+    g = unet_generator(base_width=2, max_width=8, upsample="resize", lattice_free=True)
+    card = Card(task="sr8x", base_width=2, max_width=8, upsample="resize", lattice_free=True)
+    out, _ = export_litert(save_bundle(Bundle(g, card), tmp_path / "b"), "int8", tmp_path / "x", max_error=1.0)
+    cell = LiteRTCell(out, read_card(out))
+    for batch in (1, 3, 8):
+        cell.set_batch(batch)
+        assert cell(np.random.default_rng(0).random((batch, 256, 256, 3), dtype=np.float32)).shape == (
+            batch,
+            256,
+            256,
+            3,
+        )

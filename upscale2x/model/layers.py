@@ -57,7 +57,7 @@ class LatticeFree(keras.layers.Layer):
         tile = ops.reshape(phase_pattern(x, p), (-1, p, 1, p * c))
         pattern = ops.reshape(ops.tile(tile, (1, 1, w // p, 1)), (-1, 1, p, w * c))  # one block row of it
         rows = ops.reshape(x, (-1, shape[1] // p, p, w * c))  # [N, block rows, phase row, W*C]
-        return ops.reshape(rows - pattern, shape)
+        return ops.reshape(rows - pattern, (-1, shape[1], w, c))  # -1: a LiteRT export resized to another batch
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -47,22 +47,43 @@ def chain_crop(chain: Chain, image: np.ndarray, top: int, left: int, size: int) 
     return np.concatenate(rows)
 
 
+def boxed(img: np.ndarray, top: int, left: int, side: int) -> np.ndarray:
+    """``img`` with a red box round the ``side`` x ``side`` square at (top, left)."""
+    out = img.copy()
+    t, b, lft, r = (
+        max(top - 1, 0),
+        min(top + side, img.shape[0] - 1),
+        max(left - 1, 0),
+        min(left + side, img.shape[1] - 1),
+    )
+    out[t, lft : r + 1] = out[b, lft : r + 1] = (1, 0, 0)
+    out[t : b + 1, lft] = out[t : b + 1, r] = (1, 0, 0)
+    return out
+
+
+def upscaler() -> str:
+    """The imagining upscaler where it is shipped (it keeps inventing at every octave), else sr8x."""
+    return "sr8x-dream" if (models_dir() / "sr8x-dream").is_dir() else "sr8x"
+
+
 def print_scale_crop(sketch: np.ndarray) -> np.ndarray:
-    """see-flowers' world, a window of it enlarged 64x by pixel repetition, and the same window of the 64x chain."""
-    see = Stage(load_bundle(models_dir() / "see-flowers"))
-    sr = Stage(load_bundle(models_dir() / "sr8x"))
+    """Every octave of a 64x print at 100 %: see-flowers' 256 px world, a 512 px crop of its 8x and of its 64x (a
+    16384 px print), each box marking the part the next panel enlarges 8x."""
+    from upscale2x.render.stages import open_stage
+
+    up_name = upscaler()
+    see, _ = open_stage(models_dir() / "see-flowers")
+    up, _ = open_stage(models_dir() / up_name)
     world = see.run(sketch)
-    top, left, side = 144, 144, 8  # an 8x8 window on an edge of the 256x256 world, 512x512 at print scale
-    crop = chain_crop(Chain([see, sr, sr]), sketch, top * 64, left * 64, side * 64)
-    marked = world.copy()
-    marked[top - 1, left - 1 : left + side + 1] = marked[top + side, left - 1 : left + side + 1] = (1, 0, 0)
-    marked[top - 1 : top + side + 1, left - 1] = marked[top - 1 : top + side + 1, left + side] = (1, 0, 0)
-    window = np.repeat(np.repeat(world[top : top + side, left : left + side], 64, axis=0), 64, axis=1)
+    top, left = 112, 112  # a 64 px square of the world (on the disc's edge) -> 512 px of the 8x octave
+    x8 = chain_crop(Chain([see, up]), sketch, top * 8, left * 8, 512)
+    inner = 224  # a 64 px square of that crop -> 512 px of the 64x octave
+    x64 = chain_crop(Chain([see, up, up]), sketch, (top * 8 + inner) * 8, (left * 8 + inner) * 8, 512)
     return labelled(
         [
-            ("see-flowers 256x256 (red: the window)", np.repeat(np.repeat(marked, 2, axis=0), 2, axis=1)),
-            ("the 8x8 window, pixels enlarged 64x", window),
-            ("see -> sr8x -> sr8x: 100 % crop of 16384x16384", crop),
+            ("see-flowers 256x256 (shown 2x)", np.repeat(np.repeat(boxed(world, top, left, 64), 2, 0), 2, 1)),
+            (f"x8 ({up_name}): 100 % crop of 2048x2048", boxed(x8, inner, inner, 64)),
+            (f"x64 ({up_name} twice): 100 % crop of 16384x16384", x64),
         ]
     )
 

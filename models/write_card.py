@@ -35,6 +35,12 @@ SOURCES = {
   firstgeneration, rhythm, string, the-mouse, calla, fluent-color, focal-ubuntukylin, goldfish; CC-BY-SA-3.0).""",
 }
 SOURCES["sr8x-detail"] = SOURCES["sr8x"]  # the same data: sr8x fine-tuned
+SOURCES["sr8x-dream"] = SOURCES["sr8x"] + """
+- The phase that made it an imagining upscaler (`--dream`) trained on the 472 flower photos above and 1,093
+  everyday photographs of `shared/data/photos/`: the BSDS500 train and test splits (400, Berkeley Segmentation
+  Data Set, Arbelaez et al.; research use, its third split B100 deliberately left out) and 693 ImageNet-1k
+  samples (one per class; ImageNet terms: **non-commercial research use**), at native resolution. Held out
+  entirely: `photos/kodak24/`, and 78 of these images by the run's own seeded split."""
 
 QUALITY_KEYS = ("quality_skimage", "quality_heldout_wallpapers")
 QUALITY_WHAT = (
@@ -86,10 +92,16 @@ def _recipe(p: dict) -> str:
     if p.get("r1"):
         parts.append(f"R1 {p['r1']}")
     if p.get("lattice"):
-        parts.append(f"lattice penalty {p['lattice']}")
+        window = f" per {p['lattice_window']} px window" if p.get("lattice_window") else ""
+        parts.append(f"lattice penalty {p['lattice']}{window}")
     if p.get("texture"):
         parts.append(f"texture term {p['texture']} (`--texture`)")
-    parts.append(f"discriminator ndf {p['ndf']}" + (" with spectral norm" if p.get("spectral_norm") else ""))
+    scales = p.get("disc_scales", 1)
+    parts.append(
+        f"discriminator ndf {p['ndf']}"
+        + (" with spectral norm" if p.get("spectral_norm") else "")
+        + (f" at {scales} scales (`--disc-scales {scales}`)" if scales > 1 else "")
+    )
     if p.get("d_lr") and p["d_lr"] != p["lr"]:
         parts.append(f"discriminator lr {p['d_lr']}")
     return ", ".join(parts)
@@ -110,11 +122,15 @@ def _training_lines(t: dict) -> list[str]:
         start = f"from the bundle of phase {i}, " if i else ""
         data = f", crops at {p['scale_range'][0]}-{p['scale_range'][1]} of native size" if p.get("scale_range") else ""
         dropout = "" if p.get("dropout", True) else ", no dropout"
+        if p.get("dream"):
+            data += f", inputs at {p['dream'][0]}-{p['dream'][1]}x the 8x downscale (`--dream`)"
         dropout += ", bfloat16 arithmetic (`--precision bf16`)" if p.get("precision") == "bf16" else ""
         blocks, before = p.get("res_blocks", 0), phases[i - 1].get("res_blocks", 0) if i else 0
         start += f"grown to {blocks} residual blocks, " if blocks != before else ""
         free, was_free = p.get("lattice_free", False), phases[i - 1].get("lattice_free", False) if i else False
         start += "made lattice-free (`--lattice-free`), " if free and not was_free else ""
+        mirrored = p.get("padding") == "reflect" and (not i or phases[i - 1].get("padding") != "reflect")
+        start += "with mirrored borders (`--padding reflect`), " if mirrored else ""
         lines.append(
             f"  {i + 1}. {start}{p['epochs']} epochs, {p['steps']:,} steps on {p['images']} images, batch {p['batch']}, "
             f"lr {p['lr']}, "

@@ -282,3 +282,25 @@ def test_a_manifest_that_cannot_be_written_is_one_line(tmp_path, spec_file):
     r = _series(spec_file(), "--out", tmp_path / "o")
     assert r.exit_code == 1 and "Traceback" not in r.output, r.output
     assert "manifest.json: cannot write the manifest" in r.output.replace("\n", "")
+
+
+def test_a_spec_without_an_upscaler_gets_the_imagining_one_after_a_see_model(tmp_path, spec_file, monkeypatch):
+    """Up-imagining is the default: after a see model the series upscales with sr8x-dream where it is shipped."""
+    from conftest import make_bundle
+
+    from upscale2x.series.spec import IMAGINING_UPSCALER
+
+    models = tmp_path / "models"
+    monkeypatch.setenv("UPSCALE2X_MODELS", str(models))
+    p = spec_file()
+    text = "\n".join(line for line in p.read_text().splitlines() if not line.startswith("upscaler"))
+    p.write_text(text)
+    models.mkdir()
+    assert load_spec(p).upscaler == "sr8x"  # none shipped: the faithful default
+    make_bundle(models / IMAGINING_UPSCALER, "sr8x")
+    assert load_spec(p).upscaler == IMAGINING_UPSCALER
+    sr_first = text.replace('model = "', 'model = "' + str(models / IMAGINING_UPSCALER) + '" # ', 1)
+    p.write_text(sr_first)
+    assert load_spec(p).upscaler == "sr8x"  # not after an upscaler
+    p.write_text(text + "\n")
+    assert load_spec(p, upscaler="sr8x").upscaler == "sr8x"  # a flag (or the spec) still chooses

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import SeriesError
+from ..errors import SeriesError, Upscale2xError
 from ..fieldcheck import build
 from ..io.read import EXTENSIONS
 from ..io.write import EXTENSION
@@ -59,7 +59,7 @@ class Print:
 class SeriesSpec:
     name: str  # used in output names
     model: str  # first stage: a see model (or any bundle) that makes the candidates
-    upscaler: str = "sr8x"  # 8x bundle repeated for full-size prints
+    upscaler: str = "sr8x"  # 8x bundle repeated for full-size prints (default: default_upscaler(model))
     candidates: int = 8  # candidates per source
     seed: int = 0  # base seed of the whole series
     sources: Sources = field(default_factory=Sources)
@@ -98,10 +98,29 @@ def load_spec(path: str | Path, **overrides: Any) -> SeriesSpec:
     for required in ("name", "model"):
         if required not in top:
             raise SeriesError(f"{path}: [series] needs a {required!r} field")
+    if "upscaler" not in top:
+        top["upscaler"] = default_upscaler(top["model"])
     spec = build(SeriesSpec, {**top, "root": path.resolve().parent}, f"{path} [series]", SeriesError)
     check(spec, path)
     source_files(spec)  # every named file, folder or glob must exist: a typo is a spec error, not a failed run
     return spec
+
+
+IMAGINING_UPSCALER = "sr8x-dream"  # the upscaler that keeps inventing detail at every octave (up-imagining)
+
+
+def default_upscaler(model: object) -> str:
+    """The upscaler a spec gets when it names none: the imagining one after a see model (a Learning-to-See world is
+    smooth at its own pixels, and a faithful upscaler keeps it smooth), where it is shipped; else sr8x. A model that
+    cannot be read here is left for the run to report."""
+    from ..model.bundle import read_card, resolve_bundle
+
+    try:
+        see = read_card(resolve_bundle(str(model))).task == "see"
+        resolve_bundle(IMAGINING_UPSCALER)
+    except Upscale2xError:
+        return "sr8x"
+    return IMAGINING_UPSCALER if see else "sr8x"
 
 
 def check(spec: SeriesSpec, where: Path) -> None:

@@ -817,3 +817,20 @@ def test_a_windowed_lattice_error_sees_a_grid_in_part_of_a_crop_that_the_crop_me
     assert float(lattice_error(r, f)[0]) < 1e-4
     assert float(lattice_error(r, f, 32)[0]) > 0.05
     assert float(lattice_error(r, r, 32)[0]) < 1e-4
+
+
+def test_a_resumed_run_records_its_changed_settings(tmp_path, images):
+    """--resume may change the learning rate and the loss weights; the run's settings (and so the card of a later
+    --export) must say what the last sitting used. A failed start must still leave the old settings as they were."""
+    import json
+
+    from upscale2x.model.bundle import load_bundle
+    from upscale2x.train.fit import train
+
+    out = tmp_path / "run"
+    train(_cfg(images, out, "sr8x", gan_weight=0.0))
+    train(_cfg(images, out, "sr8x", gan_weight=0.0, epochs=2, l1_weight=5.0, lr=1e-4), resume=True)
+    saved = json.loads((out / "train_config.json").read_text())
+    assert saved["l1_weight"] == 5.0 and saved["lr"] == 1e-4 and saved["epochs"] == 2
+    t = load_bundle(train(_cfg(images, out, "sr8x"), export_to=tmp_path / "b")).card.training
+    assert t["l1_weight"] == 5.0 and t["lr"] == 1e-4

@@ -272,10 +272,10 @@ def train(
             raise TrainError(f"{cfg.data}: {len(train_idx)} training images cannot fill one batch of {global_batch}")
         with strategy.scope():
             model = _build(cfg, global_batch)
-        if fresh:
+        if export_to is None:  # a new run's settings, or a resumed run's changed ones (lr, loss weights)
             cfg.save(out / "train_config.json")
-            if cfg.init_from:
-                _record_source(cfg, out)
+        if fresh and cfg.init_from:
+            _record_source(cfg, out)
     # Keras layers do not hand their dropout SeedGenerator state to tf.train.Checkpoint; track it explicitly so a
     # resumed run draws the same dropout masks as an uninterrupted one.
     rng = [v for v in model.generator.variables + model.discriminator.variables if "seed_generator" in v.path]

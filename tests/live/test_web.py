@@ -91,7 +91,7 @@ def test_the_page_runs_the_model_in_chromium_and_matches_python(tmp_path):
 
     from upscale2x.io.read import read_image
     from upscale2x.live.web import serve
-    from upscale2x.model.bundle import models_dir
+    from upscale2x.model.bundle import models_dir, read_card
 
     site = tmp_path / "site"
     r = runner.invoke(app, ["web", "see-flowers", "-o", str(site)])
@@ -143,8 +143,15 @@ def test_the_page_runs_the_model_in_chromium_and_matches_python(tmp_path):
     assert r.exit_code == 0, r.output
     want = np.round(read_image(tmp_path / "python.png").rgb * 255)
     diff = np.abs(out[..., :3].astype(np.float64) - want)
-    # Tolerance: int8 weights (the browser) vs float32 (Keras); measured max 8, mean 0.50, 99th percentile 2.
-    assert diff.mean() <= 1.5 and np.percentile(diff, 99) <= 4 and diff.max() <= 16, (diff.mean(), diff.max())
+    # Tolerance: int8 weights (the browser) vs float32 (Keras), so it grows with how far the bundle's own int8 export
+    # is from Keras (its card records max and mean on probe cells). The previous see-flowers (probe mean 0.23/255):
+    # measured max 8, mean 0.50, 99th percentile 2; the GAN-trained one (probe mean 0.78/255, max 20/255): a
+    # reflect-padded sibling measured max 29, mean 1.45, 99th percentile 9. A wrong preprocessing is tens off.
+    rec = read_card(models_dir() / "see-flowers").exports["litert"]
+    mean_q, max_q = rec["mean_error"] * 255, rec["max_error"] * 255
+    bounds = (1.5 + 2 * mean_q, 4 + 8 * mean_q, 16 + 2 * max_q)
+    got = (diff.mean(), np.percentile(diff, 99), diff.max())
+    assert all(g <= b for g, b in zip(got, bounds, strict=True)), (got, bounds)
     assert (out[..., 3] == 255).all() and inp[..., :3].std() > 10  # a real camera frame, an opaque output
 
 

@@ -35,12 +35,15 @@ SOURCES = {
   firstgeneration, rhythm, string, the-mouse, calla, fluent-color, focal-ubuntukylin, goldfish; CC-BY-SA-3.0).""",
 }
 SOURCES["sr8x-detail"] = SOURCES["sr8x"]  # the same data: sr8x fine-tuned
-SOURCES["sr8x-dream"] = SOURCES["sr8x"] + """
+SOURCES["sr8x-dream"] = (
+    SOURCES["sr8x"]
+    + """
 - The phase that made it an imagining upscaler (`--dream`) trained on the 472 flower photos above and 1,093
   everyday photographs of `shared/data/photos/`: the BSDS500 train and test splits (400, Berkeley Segmentation
   Data Set, Arbelaez et al.; research use, its third split B100 deliberately left out) and 693 ImageNet-1k
   samples (one per class; ImageNet terms: **non-commercial research use**), at native resolution. Held out
   entirely: `photos/kodak24/`, and 78 of these images by the run's own seeded split."""
+)
 
 QUALITY_KEYS = ("quality_skimage", "quality_heldout_wallpapers")
 QUALITY_WHAT = (

@@ -115,7 +115,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="see bundle (name or folder)")
     ap.add_argument("--held-out", type=Path, default=None, help="the run's training folder (default: the card's)")
-    ap.add_argument("--upscaler", default="sr8x", help="8x bundle for the print octaves (default: sr8x)")
+    ap.add_argument("--upscaler", default=None, help="8x bundle for the print octaves (default: the card's, else sr8x)")
     ap.add_argument("--engine", default="auto", choices=["auto", "keras", "litert"])
     ap.add_argument("--no-print", action="store_true", help="see quality only (no upscaler runs)")
     ap.add_argument("--json", action="store_true", help="print one JSON line of the results at the end")
@@ -157,10 +157,11 @@ def main() -> None:
     if not a.no_print:
         from upscale2x.io.read import read_image
 
-        up, _ = open_stage(resolve_bundle(a.upscaler), a.engine)
+        upscaler = a.upscaler or card.metrics.get("imagine", {}).get("print", {}).get("upscaler") or "sr8x"
+        up, _ = open_stage(resolve_bundle(upscaler), a.engine)
         sources = {"sketch": read_image(ROOT / "examples" / "sketch.png").rgb}
         sources.update({k: photos[k] for k in list(photos)[:PRINT_SOURCES]})
-        result["print"] = {"upscaler": Path(a.upscaler).name, **print_detail(see, up, sources)}
+        result["print"] = {"upscaler": Path(upscaler).name, **print_detail(see, up, sources)}
         pr = result["print"]
         print(
             f"print  mean detail: see {pr['see']:.3f}  8x {pr['x8']:.3f}  64x {pr['x64']:.3f}  "

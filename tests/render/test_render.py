@@ -103,6 +103,8 @@ def test_bad_options_are_found_from_the_cards_before_any_model_loads(tiny_bundle
     with pytest.raises(RenderError, match="--scale 64 is more than the chain's x8"):
         render.plan_render(render.RenderOptions(chain=(see, sr), scale=64))
     with pytest.raises(RenderError, match="--scale needs an 8x"):
+        render.plan_render(render.RenderOptions(model=see, scale=8))
+    with pytest.raises(RenderError, match="a see model \\(x1\\) is not an upscaler; run it with --chain"):
         render.plan_render(render.RenderOptions(model=see))
     with pytest.raises(RenderError, match="--overlap must be pixels"):
         render.RenderOptions(overlap=2.5)
@@ -159,7 +161,8 @@ def test_seed_without_dropout_is_one_error_line(tmp_path):
         (["{src}", "--scale", "0"], "--scale must be 2..512, got 0"),
         (["{src}", "--scale", "4096"], "--scale must be 2..512, got 4096"),
         (["{src}", "--overlap", "20"], "overlap must be 0..16"),
-        (["{src}", "--model", "{see}"], "a see model renders at x1; --scale needs an 8x (sr8x) model"),
+        (["{src}", "--model", "{see}", "--scale", "8"], "a see model renders at x1; --scale needs an 8x (sr8x) model"),
+        (["{src}", "--model", "{see}"], "a see model (x1) is not an upscaler; run it with --chain {see}"),
         (["{src}", "--model", "{tmp}/nomodel"], "nomodel: no such model folder"),
         (["{src}", "-o", "{tmp}/nodir/out.png"], "output folder {tmp}/nodir does not exist"),
         (["{src}", "-o", "{tmp}/out.gif"], "unknown extension '.gif'"),

@@ -50,3 +50,14 @@ def images_in(folder: Path) -> dict[str, np.ndarray]:
     from upscale2x.io.read import image_files, read_image
 
     return {p.stem: read_image(p).rgb for p in image_files(folder)}
+
+
+def jpeg_roundtrip(img: np.ndarray, quality: int) -> np.ndarray:
+    """``img`` (float RGB in [0, 1]) saved as a JPEG of ``quality`` (Pillow's default 4:2:0) and read back."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)).save(buf, "JPEG", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), np.float32) / 255.0

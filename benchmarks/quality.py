@@ -1,6 +1,6 @@
 """sr8x quality against bicubic: PSNR, SSIM, sharpness and lattice artifacts on held-out photos, tiled and untiled.
 
-    python benchmarks/quality.py [FOLDER] [--model NAME|PATH] [--engine keras|litert] [--ensemble N] [--json]
+    python benchmarks/quality.py [FOLDER] [--model NAME|PATH] [--engine keras|litert] [--ensemble N] [--jpeg Q] [--json]
 
 Each photo (cropped to a multiple of 8) is area-downscaled 8x, then brought back by bicubic, by the model
 through the tiler, and by the model on the whole image (--no-tiles). Without FOLDER the held-out set is the
@@ -8,6 +8,8 @@ colour photos inside scikit-image (astronaut, chelsea, coffee, rocket, immunohis
 model was trained on. PSNR and SSIM are on the luma with an 8-px border left out; sharpness is the mean
 |Laplacian| of the luma, relative to the real photo's (1.0 = as much fine detail); the lattice ratio is the
 share of power on the period-2/4/8 px grid relative to the real photo's (benchmarks/artifacts.py).
+`--jpeg Q` saves each 8x-downscaled input as a JPEG of quality Q (4:2:0, as photos arrive from the web) and
+upscales what comes back, model and bicubic alike: how much of the gain survives real-world inputs.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from _common import bundle, heldout_photos, images_in
+from _common import bundle, heldout_photos, images_in, jpeg_roundtrip
 
 from upscale2x.metrics import compare, psnr
 from upscale2x.model import preprocess
@@ -31,7 +33,10 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON line of the mean metrics at the end")
     ap.add_argument("--engine", default="keras", choices=["keras", "litert"], help="the tiled run's engine")
     ap.add_argument("--ensemble", type=int, default=1, help="self-ensemble copies per cell: 1, 2, 4 or 8")
+    ap.add_argument("--jpeg", type=int, default=None, help="save each input as a JPEG of this quality (1-100) first")
     a = ap.parse_args()
+    if a.jpeg is not None and not 1 <= a.jpeg <= 100:
+        ap.error(f"--jpeg must be 1..100, got {a.jpeg}")
     photos = images_in(a.folder) if a.folder else heldout_photos()
     b = bundle(a.model)
     tiled, _ = open_stage(b.path, a.engine, ensemble=a.ensemble)
@@ -41,6 +46,8 @@ def main() -> None:
         h, w = img.shape[0] // 8 * 8, img.shape[1] // 8 * 8
         target = img[:h, :w, :3]
         small = np.asarray(preprocess.sr8x_degrade(target[None]))[0]
+        if a.jpeg is not None:
+            small = jpeg_roundtrip(small, a.jpeg)
         bic = np.asarray(preprocess.sr8x_lift(small[None]))[0]
         out = tiled.run(small)
         row = compare([out], [bic], [target])
@@ -58,6 +65,8 @@ def main() -> None:
     if untiled:
         mean["psnr_untiled"] = round(float(np.mean(untiled)), 4)
     mean["images"] = len(photos)
+    if a.jpeg is not None:
+        mean["jpeg"] = a.jpeg
     print(
         f"mean over {len(photos)}: PSNR {mean['psnr_model']:.2f} dB vs bicubic {mean['psnr_bicubic']:.2f} "
         f"({mean['psnr_gain_db']:+.2f} dB), SSIM {mean['ssim_model']:.3f} vs {mean['ssim_bicubic']:.3f}, "

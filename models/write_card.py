@@ -127,6 +127,8 @@ def _training_lines(t: dict) -> list[str]:
         dropout = "" if p.get("dropout", True) else ", no dropout"
         if p.get("dream"):
             data += f", inputs at {p['dream'][0]}-{p['dream'][1]}x the 8x downscale (`--dream`)"
+        if p.get("degrade"):
+            data += ", inputs blurred, resized, noised and JPEG-compressed in a random order (`--degrade`)"
         dropout += ", bfloat16 arithmetic (`--precision bf16`)" if p.get("precision") == "bf16" else ""
         blocks, before = p.get("res_blocks", 0), phases[i - 1].get("res_blocks", 0) if i else 0
         start += f"grown to {blocks} residual blocks, " if blocks != before else ""

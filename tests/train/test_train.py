@@ -834,3 +834,30 @@ def test_a_resumed_run_records_its_changed_settings(tmp_path, images):
     assert saved["l1_weight"] == 5.0 and saved["lr"] == 1e-4 and saved["epochs"] == 2
     t = load_bundle(train(_cfg(images, out, "sr8x"), export_to=tmp_path / "b")).card.training
     assert t["l1_weight"] == 5.0 and t["lr"] == 1e-4
+
+
+def test_degraded_inputs_are_seeded_bounded_and_unlike_the_clean_ones(tmp_path, images):
+    """--degrade: blur, resize, noise and JPEG in a random order per example; the same seed gives the same input
+    (exact resume), other seeds other orders and strengths; the card records it; not for 1x tasks."""
+    from upscale2x.model._tf import tf
+    from upscale2x.model.bundle import load_bundle
+    from upscale2x.train.degrade import ORDERS, degrade
+    from upscale2x.train.fit import train
+    from upscale2x.train.pairs import make_pair
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.random((32, 32, 3), dtype=np.float32))
+    outs = [degrade(x, tf.constant([0, s], tf.int64)).numpy() for s in range(6)]
+    np.testing.assert_array_equal(outs[0], degrade(x, tf.constant([0, 0], tf.int64)).numpy())
+    assert all(o.shape == (32, 32, 3) and 0 <= o.min() and o.max() <= 1 for o in outs)
+    assert all(np.abs(o - x.numpy()).mean() > 0.01 for o in outs)  # each differs from the clean input
+    assert len({o.tobytes() for o in outs}) == 6 and len(ORDERS) == 24
+    img = tf.constant((rng.random((300, 300, 3)) * 255).astype(np.uint8))
+    seed = tf.constant([0, 3], tf.int64)
+    a, t1 = make_pair(img, seed, "sr8x", True, degrade=True)
+    b, t2 = make_pair(img, seed, "sr8x", True)
+    np.testing.assert_array_equal(t1.numpy(), t2.numpy())  # the target is untouched
+    assert a.shape == b.shape and not np.allclose(a.numpy(), b.numpy())
+    assert load_bundle(train(_cfg(images, tmp_path / "deg", "sr8x", degrade=True))).card.training["degrade"] is True
+    with pytest.raises(TrainError, match="degrade is for upscaling tasks \\(sr8x\\), not see"):
+        _cfg(images, tmp_path / "x", "see", degrade=True)

@@ -139,6 +139,13 @@ def train(
             "to invent detail its input cannot hold (an imagining upscaler, sr8x-dream)."
         ),
     ] = None,
+    degrade: Annotated[
+        bool,
+        typer.Option(
+            help="sr8x: put each input through blur, resize, noise and JPEG in a random order (Real-ESRGAN's idea), "
+            "for a model robust to photos as they arrive."
+        ),
+    ] = D["degrade"],
     init_from: Annotated[
         str | None, typer.Option(help="Start the generator from this bundle (name or folder): fine-tuning.")
     ] = D["init_from"],

@@ -82,6 +82,9 @@ class TrainConfig:
     # 8x tasks: make each training input at f x the 8x downscale, f log-uniform in [lo, hi] (pairs.dream_input), so
     # the target holds detail the input cannot: a model that invents it (sr8x-dream); None = the plain 8x input
     dream: tuple[float, float] | None = None
+    # 8x tasks: put each training input through blur, resize, noise and JPEG in a random order (train/degrade.py),
+    # as photos arrive, so the model does not sharpen JPEG blocks and noise into texture
+    degrade: bool = False
     # float32, or bf16 (bfloat16 arithmetic, float32 weights: about 2x faster on CPUs with AMX or AVX-512 BF16);
     # the weights are float32 either way, so --resume may switch it, and the bundle is always float32
     precision: str = "float32"
@@ -147,6 +150,10 @@ class TrainConfig:
             (
                 self.dream is None or self.task not in TASKS or TASKS[self.task].scale > 1,
                 f"dream is for upscaling tasks (sr8x), not {self.task}",
+            ),
+            (
+                not self.degrade or self.task not in TASKS or TASKS[self.task].scale > 1,
+                f"degrade is for upscaling tasks (sr8x), not {self.task}",
             ),
             (
                 self.scale_range is None or self.task not in TASKS or TASKS[self.task].layout == "target",

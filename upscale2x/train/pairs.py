@@ -71,12 +71,22 @@ def dream_input(target, seed, dream):
     return preprocess.cubic_to(small, tf.stack([side, side]))
 
 
-def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = False, scale_range=None, dream=None):
+def make_pair(
+    img,
+    seed,
+    task: str,
+    train: bool = True,
+    flip_vertical: bool = False,
+    scale_range=None,
+    dream=None,
+    degrade: bool = False,
+):
     """(input, target) for one stored uint8 image (paired data: 6 channels, input first).
 
     ``scale_range`` (lo, hi): training crops at a random scale of the native pixels (:func:`_native_crop`);
     held-out pairs are always the whole-scene centre crop, so metrics compare across runs. ``dream`` (lo, hi):
     training inputs of an 8x task made by :func:`dream_input` (held-out pairs keep the plain 8x input).
+    ``degrade``: training inputs of an 8x task then go through ``degrade.degrade`` (blur, resize, noise, JPEG).
     """
     s_crop, s_flip, s_jit = _seeds(seed, 3)
     img = tf.image.convert_image_dtype(img, tf.float32)
@@ -100,6 +110,10 @@ def make_pair(img, seed, task: str, train: bool = True, flip_vertical: bool = Fa
         inp = dream_input(target, s_jit, dream)
     else:
         inp = preprocess.transform(spec.train_input)(target)
+    if train and degrade:
+        from .degrade import degrade as real_world
+
+        inp = real_world(inp, tf.random.experimental.stateless_fold_in(s_jit, 7))
     if train and spec.train_jitter:
         inp = preprocess.transform(spec.train_jitter)(inp, s_jit)
     return inp, target

@@ -88,14 +88,13 @@ def tiles_lattice(img: np.ndarray) -> float:
     )
 
 
-def print_detail(see, up, sources: dict[str, np.ndarray]) -> dict[str, float]:
-    """Detail of the 8x octave and of the 64x window of each source's chain, relative to natural photos."""
+def print_detail(up, worlds: dict[str, np.ndarray]) -> dict[str, float]:
+    """Detail of each see output (``worlds``), of its 8x octave and of the 64x window, relative to natural photos."""
     natural = [centre(p) for p in heldout_photos().values()]
     nat_detail = float(np.mean([sharpness(p) for p in natural]))
     nat_lattice = float(np.mean([lattice_share(p) for p in natural]))
     rows = {}
-    for name, src in sources.items():
-        s = see.run(src)
+    for name, s in worlds.items():
         x8 = up.run(s)  # 2048 px: the 8x octave
         x64 = up.run(centre(x8))  # 2048 px window of the 64x print at 100 %
         rows[name] = {
@@ -131,14 +130,14 @@ def main() -> None:
     files = held_out_files(data, card)
     see, _ = open_stage(folder, a.engine)
     rows = []
-    photos = {}
+    outs = {}  # the see outputs, kept for the print octaves
     steps = []  # (output, photo, input) frame steps
     for p in files:
         photo = photo_cell(p)
-        photos[p.stem] = photo
-        out = see.run(photo)
+        prepared = see.prepare(photo)  # the model's input: its frame step is the reference a frame is read against
+        out = outs[p.stem] = see.run_prepared(prepared)
         rows.append(imagine_scores(out, photo))
-        steps.append((frame_step(out), frame_step(photo), frame_step(see.prepare(photo)[..., :1])))
+        steps.append((frame_step(out), frame_step(photo), frame_step(prepared[..., :1])))
         r = rows[-1]
         print(f"see    {p.stem:24s} " + "  ".join(f"{k} {r[k]:.3f}" for k in KEYS))
     result = {k: float(np.mean([r[k] for r in rows])) for k in KEYS}
@@ -159,9 +158,9 @@ def main() -> None:
 
         upscaler = a.upscaler or card.metrics.get("imagine", {}).get("print", {}).get("upscaler") or "sr8x"
         up, _ = open_stage(resolve_bundle(upscaler), a.engine)
-        sources = {"sketch": read_image(ROOT / "examples" / "sketch.png").rgb}
-        sources.update({k: photos[k] for k in list(photos)[:PRINT_SOURCES]})
-        result["print"] = {"upscaler": Path(upscaler).name, **print_detail(see, up, sources)}
+        worlds = {"sketch": see.run(read_image(ROOT / "examples" / "sketch.png").rgb)}
+        worlds.update({k: outs[k] for k in list(outs)[:PRINT_SOURCES]})  # computed above, not run twice
+        result["print"] = {"upscaler": Path(upscaler).name, **print_detail(up, worlds)}
         pr = result["print"]
         print(
             f"print  mean detail: see {pr['see']:.3f}  8x {pr['x8']:.3f}  64x {pr['x64']:.3f}  "

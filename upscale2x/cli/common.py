@@ -77,7 +77,7 @@ def progress_bar(quiet: bool, description: str, fields: tuple[str, ...] = ("note
         *(TextColumn(f"{{task.fields[{f}]}}") for f in fields),
     )
     bar = Progress(*columns, console=err, transient=False)
-    task = None
+    task, label = None, description  # `update` takes its own description: the bar's first label is kept here
 
     def update(done: int, total: int, description: str | None = None, **values: str) -> None:
         nonlocal task
@@ -87,7 +87,6 @@ def progress_bar(quiet: bool, description: str, fields: tuple[str, ...] = ("note
         named = {"description": description} if description else {}
         bar.update(task, completed=done, total=total, **named, **values)
 
-    label = description
     try:
         yield update
     finally:

@@ -9,7 +9,6 @@ blocks into texture. Every random draw takes a stateless seed: an epoch is the s
 from __future__ import annotations
 
 import itertools
-import math
 
 from ..model._tf import tf
 
@@ -71,6 +70,3 @@ def degrade(x, seed):
 
     y = tf.switch_case(pick, [branch(o) for o in ORDERS])
     return tf.reshape(y, tf.shape(x))
-
-
-assert math.factorial(len(OPS)) == len(ORDERS)

@@ -226,7 +226,7 @@ def _prepare_run(cfg: TrainConfig, resume: bool, export: bool) -> Path:
         out.mkdir(parents=True, exist_ok=True)  # `--out runs/x` works before runs/ exists
     except OSError as e:
         raise TrainError(f"{out}: cannot create the run folder ({e.strerror})") from None
-    return out  # a new run's settings are saved once it has started (_start_run): a failed start leaves nothing
+    return out  # the settings are saved by train() once the run has started: a failed start leaves nothing
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from ..model import preprocess
 from ..model._tf import tf
 from ..model.tasks import TASKS
 from .data import CROP, SCALE_RANGE
+from .degrade import degrade as real_world
 
 PAIRED_RESIZE = 286  # pix2pix: resize to 286x286, random crop 256
 
@@ -111,8 +112,6 @@ def make_pair(
     else:
         inp = preprocess.transform(spec.train_input)(target)
     if train and degrade:
-        from .degrade import degrade as real_world
-
         inp = real_world(inp, tf.random.experimental.stateless_fold_in(s_jit, 7))
     if train and spec.train_jitter:
         inp = preprocess.transform(spec.train_jitter)(inp, s_jit)

@@ -861,3 +861,24 @@ def test_degraded_inputs_are_seeded_bounded_and_unlike_the_clean_ones(tmp_path, 
     assert load_bundle(train(_cfg(images, tmp_path / "deg", "sr8x", degrade=True))).card.training["degrade"] is True
     with pytest.raises(TrainError, match="degrade is for upscaling tasks \\(sr8x\\), not see"):
         _cfg(images, tmp_path / "x", "see", degrade=True)
+
+
+def test_resume_takes_the_runs_saved_settings_and_the_options_typed(tmp_path, images):
+    # A resumed run needs only --out, --resume and what changes: the flags left out keep the run's values, not the
+    # defaults (which used to fail: "--resume cannot change upsample: 'resize' -> 'transpose', ndf: 2 -> 16, ...").
+    out = tmp_path / "run"
+    first = _cli_train(images, out, 1, 1, "--upsample", "resize", "--padding", "reflect", "--l1-weight", "7")
+    r = runner.invoke(app, first)
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["train", "--out", str(out), "--resume", "--epochs", "2", "--lr", "0.0001", "-q"])
+    assert r.exit_code == 0, r.output
+    saved = json.loads((out / "train_config.json").read_text())
+    assert (saved["upsample"], saved["padding"], saved["ndf"], saved["l1_weight"]) == ("resize", "reflect", 2, 7.0)
+    assert (saved["epochs"], saved["lr"], saved["data"]) == (2, 0.0001, str(images))
+    assert json.loads((out / "checkpoints" / "latest.json").read_text())["epoch"] == 2
+    # A setting the run fixed, typed anew, is still refused in one line.
+    r = runner.invoke(app, ["train", "--out", str(out), "--resume", "--epochs", "3", "--upsample", "bilinear"])
+    assert r.exit_code != 0 and "--resume cannot change upsample: 'resize' -> 'bilinear'" in r.output
+    # Without a saved run there is nothing to take the data from.
+    r = runner.invoke(app, ["train", "--out", str(tmp_path / "none"), "--resume"])
+    assert r.exit_code != 0 and "DATA is required" in r.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -18,9 +19,13 @@ D = defaults(TrainConfig)  # the option defaults are the config's: written once,
 
 @handles_errors
 def train(
+    ctx: typer.Context,
     data: Annotated[
         Path | None,
-        typer.Argument(help="Folder of images (sr8x, see) or pairs (paired: A/ + B/, or AB images); not for --export."),
+        typer.Argument(
+            help="Folder of images (sr8x, see) or pairs (paired: A/ + B/, or AB images); not for --export; "
+            "--resume takes the run's own."
+        ),
     ] = None,
     task: Annotated[str, typer.Option(help=f"One of: {', '.join(TASKS)}.")] = "sr8x",
     out: Annotated[Path | None, typer.Option(help="Run folder: checkpoints, previews, logs, final bundle.")] = None,
@@ -149,7 +154,13 @@ def train(
     init_from: Annotated[
         str | None, typer.Option(help="Start the generator from this bundle (name or folder): fine-tuning.")
     ] = D["init_from"],
-    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Continue the run in --out from its last checkpoint, with its saved settings (options given "
+            "here replace the ones that may change: --epochs, --lr, loss weights...)."
+        ),
+    ] = False,
     export: Annotated[
         Path | None, typer.Option(help="Write the bundle of the run's latest checkpoint to this folder and stop.")
     ] = None,
@@ -168,16 +179,20 @@ def train(
     dreams = _pair(dream, "--dream", "1.5,4")
     if out is None:
         raise fail("--out DIR is required (the run folder)")
-    if data is None and export is None:
+    saved = _saved_settings(out) if resume else None
+    if data is None and export is None and saved is None:
         raise fail("DATA is required (the folder of training images)")
     from ..train.fit import train as run
 
     given = locals()  # every option by name: those that are TrainConfig fields go into the config as they are
     as_given = {k: given[k] for k in D if k in given and k not in ("preset", "scale_range", "dream")}
     preset = None if base_width is not None else preset
-    cfg = TrainConfig(
-        data=str(data or ""), task=task, out=str(out), preset=preset, scale_range=scales, dream=dreams, **as_given
+    fields = dict(
+        as_given, data=str(data or ""), task=task, out=str(out), preset=preset, scale_range=scales, dream=dreams
     )
+    if saved is not None:
+        fields = _over_saved(ctx, fields, saved)
+    cfg = TrainConfig(**fields)
 
     def skipped(path: Path, reason: str) -> None:
         err.print(f"skipped {plain(path)}: {plain(reason)}")
@@ -214,3 +229,32 @@ def _pair(text: str | None, flag: str, example: str) -> tuple[float, float] | No
     except ValueError:
         raise fail(f"{flag}: expected LO,HI such as {example}, got {text!r}") from None
     return lo, hi
+
+
+def _saved_settings(out: Path) -> dict | None:
+    """The settings a run in ``out`` saved (None where it has none: train says so with its own error)."""
+    path = out / "train_config.json"
+    if not path.is_file():
+        return None
+    return asdict(TrainConfig.load(path))
+
+
+# The width is one choice made by either option: typing one replaces both saved fields.
+_OPTIONS_OF = {"preset": ("preset", "base_width"), "base_width": ("preset", "base_width")}
+
+
+def _over_saved(ctx: typer.Context, fields: dict, saved: dict) -> dict:
+    """A resumed run's settings: the saved ones, replaced by the options typed on this command line.
+
+    A flag left at its default keeps the run's value, so ``train --out RUN --resume --epochs 300`` continues RUN as
+    it was started; a flag given (``--lr 1e-4``) replaces it, and train's own check refuses one the run fixed.
+    """
+
+    def typed(name: str) -> bool:
+        sources = (ctx.get_parameter_source(n) for n in _OPTIONS_OF.get(name, (name,)))
+        return any(getattr(source, "name", None) in _TYPED for source in sources)
+
+    return {k: (v if typed(k) or k not in saved else saved[k]) for k, v in fields.items()}
+
+
+_TYPED = ("COMMANDLINE", "ENVIRONMENT")  # click's ParameterSource names (typer vendors click)

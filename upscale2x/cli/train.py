@@ -12,7 +12,7 @@ from ..fieldcheck import defaults
 from ..model.nets import PADDINGS, PRESETS, UPSAMPLERS
 from ..model.tasks import TASKS
 from ..train.config import GAN_LOSSES, PIXEL_LOSSES, TrainConfig
-from .common import err, fail, handles_errors, plain, progress_bar
+from .common import err, fail, fail_line, handles_errors, plain, progress_bar
 
 D = defaults(TrainConfig)  # the option defaults are the config's: written once, in train/config.py
 
@@ -168,6 +168,9 @@ def train(
     distribute: Annotated[str, typer.Option(help="none, mirrored (all local GPUs) or multiworker (TF_CONFIG).")] = D[
         "distribute"
     ],
+    peer_timeout: Annotated[
+        float, typer.Option(help="multiworker: seconds to wait for every peer worker before giving up.")
+    ] = D["peer_timeout"],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Train a pix2pix generator: GAN + L1, checkpoints every epoch, a bundle that `render --model OUT` uses."""
@@ -194,6 +197,12 @@ def train(
         fields = _over_saved(ctx, fields, saved)
     cfg = TrainConfig(**fields)
 
+    def aborted(why: str | None) -> None:  # a multiworker worker ended from its watchdog thread (train/cluster.py)
+        if why is None:
+            err.print("interrupted: nothing partial was written")
+        else:
+            fail_line(why)
+
     def skipped(path: Path, reason: str) -> None:
         err.print(f"skipped {plain(path)}: {plain(reason)}")
 
@@ -212,7 +221,7 @@ def train(
             if s.message and not quiet:
                 err.print(plain(s.message))
 
-        folder = run(cfg, resume=resume, on_status=status, on_skip=skipped, export_to=export)
+        folder = run(cfg, resume=resume, on_status=status, on_skip=skipped, export_to=export, on_abort=aborted)
     if not quiet:
         from ..model.bundle import read_card
 

@@ -71,6 +71,7 @@ class TrainConfig:
     val_fraction: float = 0.05  # share of images held out for previews and metrics
     seed: int = 0  # data order, augmentation and initial weights
     distribute: str = "none"  # none / mirrored (local GPUs) / multiworker (TF_CONFIG)
+    peer_timeout: float = 300.0  # multiworker: seconds a worker waits for all its peers before it gives up
     checkpoint_steps: int = 200  # also checkpoint every this many steps inside long epochs
     input_side: str = "left"  # paired side-by-side images: which half is the input
     flip_vertical: bool = False  # see/sr8x: random vertical flips too
@@ -125,6 +126,7 @@ class TrainConfig:
             ),
             (self.d_lr is None or 0 < self.d_lr < 1, f"discriminator learning rate must be in (0, 1), got {self.d_lr}"),
             (self.distribute in STRATEGIES, f"distribute must be one of {', '.join(STRATEGIES)}"),
+            (self.peer_timeout > 0, f"peer timeout must be > 0 seconds, got {self.peer_timeout}"),
             (self.checkpoint_steps >= 1, "checkpoint steps must be >= 1"),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
             (self.upsample in UPSAMPLERS, f"upsample must be one of {', '.join(UPSAMPLERS)}, got {self.upsample!r}"),

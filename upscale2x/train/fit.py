@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from ..model.bundle import Bundle, Card, save_bundle
 from ..model.nets import patch_discriminator, unet_generator
 from ..model.tasks import TASKS
 from .checkpoints import CheckpointStore
+from .cluster import SignalKeeper, await_peers, cluster_from_env, lost_peer
 from .config import TrainConfig
 from .data import DataSpec, epoch_repeats, load_folder, split
 from .evaluate import evaluate
@@ -57,16 +57,8 @@ def _strategy(name: str):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise TrainError("--distribute multiworker needs TF_CONFIG describing the cluster and this worker")
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
-
-
-def _is_chief() -> bool:
-    cfg = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
-    task = cfg.get("task", {})
-    return task.get("type", "chief") == "chief" or (task.get("type") == "worker" and task.get("index", 0) == 0)
 
 
 def epoch_indices(images, indices, cfg: TrainConfig) -> np.ndarray:
@@ -246,18 +238,34 @@ def train(
     on_status: Callable[[Status], None] | None = None,
     on_skip: Callable[[Path, str], None] | None = None,
     export_to: Path | None = None,
+    on_abort: Callable[[str | None], None] | None = None,
 ) -> Path:
     """Train (or resume) the run ``cfg`` describes; returns the folder holding the finished bundle.
 
     With ``export_to``, train nothing: write the bundle of the run's latest checkpoint (evaluated on the
     held-out images) to that folder, while the run itself may go on in another process.
     Raises DatasetError for bad data and TrainError for bad settings, a run that exists (without ``resume``),
-    or one that cannot be resumed.
+    or one that cannot be resumed; a multiworker run also for a peer lost mid-run.
+    A multiworker worker stuck in TensorFlow a few seconds after SIGTERM/SIGINT cannot raise: it calls
+    ``on_abort(None)`` and ends the process (cluster.SignalKeeper).
     """
+    cluster = cluster_from_env() if cfg.distribute == "multiworker" else None
     existed = Path(cfg.out).exists()
     out = _prepare_run(cfg, resume, export_to is not None)
     if export_to is not None and (out / "train_config.json").is_file():
         cfg = TrainConfig.load(out / "train_config.json")  # the run's own settings: no flag needs repeating
+    if cluster is None or export_to is not None:
+        return _train(cfg, out, resume, existed, on_status, on_skip, export_to, None)
+
+    def tidy() -> None:  # a run that never reached its first checkpoint leaves nothing
+        if not resume and not existed and not (out / "checkpoints" / "latest.json").exists():
+            shutil.rmtree(out, ignore_errors=True)
+
+    with SignalKeeper(tidy, on_abort or (lambda why: None)):
+        return _train(cfg, out, resume, existed, on_status, on_skip, export_to, cluster)
+
+
+def _train(cfg, out, resume, existed, on_status, on_skip, export_to, multiworker) -> Path:
     fresh = not resume and export_to is None
     resume = resume or export_to is not None
     report = on_status or (lambda s: None)
@@ -266,6 +274,8 @@ def train(
         images = load_folder(cfg.data, data_spec, on_skip)[: cfg.max_images]
         train_idx, val_idx = split(len(images), cfg.val_fraction, cfg.seed)
         drawn = epoch_indices(images, train_idx, cfg)
+        if multiworker:
+            await_peers(multiworker, cfg.peer_timeout)  # in Python: interruptible, and it names who did not come
         strategy = _strategy(cfg.distribute)
         global_batch = cfg.batch * strategy.num_replicas_in_sync
         steps = len(drawn) // global_batch
@@ -287,8 +297,10 @@ def train(
         d_optimizer=model.d_optimizer,
         rng={f"state{i}": v for i, v in enumerate(rng)},
     )
-    chief = _is_chief()
-    store = CheckpointStore(out / "checkpoints" if chief else Path(tempfile.mkdtemp()) / "ckpt", ckpt)
+    chief = multiworker is None or multiworker.chief
+    # Every worker checkpoints into its own --out (a resume restores each from its own); the chief alone writes
+    # the bundle, the logs and the previews.
+    store = CheckpointStore(out / "checkpoints", ckpt)
     # loss_sums / loss_steps: this epoch's per-step losses summed so far, and over how many steps (saved with
     # mid-epoch checkpoints): the history records each epoch's mean loss, not its last step's
     state = {
@@ -302,6 +314,8 @@ def train(
     }
     if resume:
         state.update(store.restore())
+        if multiworker is not None:
+            _check_same_step(strategy, state["global_step"], store)
         # The checkpoint holds the old rates; --lr and --d-lr may change them.
         model.g_optimizer.learning_rate = cfg.lr
         model.d_optimizer.learning_rate = cfg.disc_lr
@@ -317,41 +331,42 @@ def train(
     def save():
         store.save({k: state[k] for k in SAVED_STATE})
 
-    while state["epoch"] < cfg.epochs and export_to is None:
-        epoch = state["epoch"]
-        ds = strategy.experimental_distribute_dataset(
-            epoch_dataset(images, drawn, cfg, epoch, global_batch, state["step"])
-        )
-        t0, done_here = time.perf_counter(), 0
-        for batch in ds:
-            losses = {k: float(v) for k, v in step_fn(batch).items()}
-            sums = state["loss_sums"]
-            state["loss_sums"] = {k: sums.get(k, 0.0) + v for k, v in losses.items()}
-            state["loss_steps"] += 1
-            state["step"] += 1
-            state["global_step"] += 1
-            done_here += 1
-            elapsed = time.perf_counter() - t0
-            report(Status(epoch, cfg.epochs, state["step"], steps, losses, done_here * global_batch / elapsed))
-            if logs and state["global_step"] % 10 == 0:
-                logs.scalars(state["global_step"], losses)
-            if state["step"] % cfg.checkpoint_steps == 0 and state["step"] < steps:
-                state["train_seconds"] += time.perf_counter() - t0
-                t0, done_here = time.perf_counter(), 0
-                save()
-        state["train_seconds"] += time.perf_counter() - t0
-        result = evaluate(inference(), val_x, val_y, cfg.task)
-        means = {k: v / state["loss_steps"] for k, v in state["loss_sums"].items()}
-        state["history"].append({"epoch": epoch + 1, **means, "val_l1": result.metrics["l1"]})
-        state["epoch"], state["step"], state["loss_sums"], state["loss_steps"] = epoch + 1, 0, {}, 0
-        message = f"epoch {epoch + 1}: held-out L1 {result.metrics['l1']:.4f}"
-        if logs:
-            preview = strip(val_x[:4], result.outputs[:4], val_y[:4])
-            write_preview(out / "previews", epoch + 1, preview)
-            logs.scalars(state["global_step"], {"val_l1": result.metrics["l1"]})
-            logs.image(state["global_step"], "input|output|target", preview)
-        save()
-        report(Status(epoch, cfg.epochs, steps, steps, losses, 0.0, message))
+    with _lost_peers_named(multiworker, state, store):
+        while state["epoch"] < cfg.epochs and export_to is None:
+            epoch = state["epoch"]
+            ds = strategy.experimental_distribute_dataset(
+                epoch_dataset(images, drawn, cfg, epoch, global_batch, state["step"])
+            )
+            t0, done_here = time.perf_counter(), 0
+            for batch in ds:
+                losses = {k: float(v) for k, v in step_fn(batch).items()}
+                sums = state["loss_sums"]
+                state["loss_sums"] = {k: sums.get(k, 0.0) + v for k, v in losses.items()}
+                state["loss_steps"] += 1
+                state["step"] += 1
+                state["global_step"] += 1
+                done_here += 1
+                elapsed = time.perf_counter() - t0
+                report(Status(epoch, cfg.epochs, state["step"], steps, losses, done_here * global_batch / elapsed))
+                if logs and state["global_step"] % 10 == 0:
+                    logs.scalars(state["global_step"], losses)
+                if state["step"] % cfg.checkpoint_steps == 0 and state["step"] < steps:
+                    state["train_seconds"] += time.perf_counter() - t0
+                    t0, done_here = time.perf_counter(), 0
+                    save()
+            state["train_seconds"] += time.perf_counter() - t0
+            result = evaluate(inference(), val_x, val_y, cfg.task)
+            means = {k: v / state["loss_steps"] for k, v in state["loss_sums"].items()}
+            state["history"].append({"epoch": epoch + 1, **means, "val_l1": result.metrics["l1"]})
+            state["epoch"], state["step"], state["loss_sums"], state["loss_steps"] = epoch + 1, 0, {}, 0
+            message = f"epoch {epoch + 1}: held-out L1 {result.metrics['l1']:.4f}"
+            if logs:
+                preview = strip(val_x[:4], result.outputs[:4], val_y[:4])
+                write_preview(out / "previews", epoch + 1, preview)
+                logs.scalars(state["global_step"], {"val_l1": result.metrics["l1"]})
+                logs.image(state["global_step"], "input|output|target", preview)
+            save()
+            report(Status(epoch, cfg.epochs, steps, steps, losses, 0.0, message))
     final = inference()
     metrics = evaluate(final, val_x, val_y, cfg.task).metrics
     counts = {"images": len(images), "train_images": len(train_idx), "held_out": len(val_idx)}
@@ -360,6 +375,40 @@ def train(
     if chief:
         save_bundle(Bundle(final.generator, card), dest)
     return dest
+
+
+def _check_same_step(strategy, step: int, store: CheckpointStore) -> None:
+    """Every worker resumes from the same step, or none does (their data shards and collectives would part)."""
+
+    @tf.function
+    def means(v):  # the workers' mean step and mean squared step: their variance is 0 when they agree
+        per_replica = strategy.run(lambda: tf.stack([v, v * v]))
+        return strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None)
+
+    mean, mean_square = (float(m) for m in means(tf.constant(float(step), tf.float64)).numpy())
+    if mean_square - mean**2 > 0.25:
+        raise TrainError(
+            f"{store.folder}: this worker's checkpoint is at step {step}, the workers' mean at {mean:g} (one was "
+            "killed while saving); copy the chief's checkpoints/ into every worker's --out and resume again"
+        )
+
+
+@contextmanager
+def _lost_peers_named(multiworker, state: dict, store: CheckpointStore):
+    """Under a multiworker strategy, a peer lost mid-run (a collective or the data iterator failing) becomes one
+    TrainError naming it, the step, and the checkpoint that ``--resume`` continues from."""
+    if multiworker is None:
+        yield
+        return
+    try:
+        yield
+    except tf.errors.OpError as e:
+        saved = (store.latest() or {}).get("global_step")
+        where = f"checkpoint at step {saved}" if saved is not None else "no checkpoint yet"
+        raise TrainError(
+            f"{lost_peer(e, multiworker)} lost at step {state['global_step'] + 1}; {where}; "
+            "run the same command with --resume on every worker"
+        ) from None
 
 
 def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: int, replicas: int, metrics: dict):

@@ -180,3 +180,41 @@ def test_sigterm_mid_run_ends_both_workers_in_seconds_keeping_the_last_checkpoin
         pointer = json.loads((out / "checkpoints" / "latest.json").read_text())
         assert (out / "checkpoints" / pointer["name"]).is_dir()
         assert not list((out / "checkpoints").glob(".*")), "no half-written checkpoint is left"
+
+
+@pytest.mark.parametrize(
+    ("tf_config", "message"),
+    [
+        (None, "--distribute multiworker needs TF_CONFIG"),
+        ("{not json", "TF_CONFIG: expected"),
+        ('{"cluster": {"worker": ["h:1"]}, "task": {"type": "worker", "index": 3}}', "task worker 3 is not in"),
+        ('{"cluster": {"worker": ["h:1", "nohostport"]}, "task": {"type": "worker", "index": 0}}', "host:port"),
+    ],
+)
+def test_a_bad_tf_config_is_one_line(tf_config, message):
+    from upscale2x.errors import TrainError
+    from upscale2x.train.cluster import cluster_from_env
+
+    with pytest.raises(TrainError, match=message):
+        cluster_from_env({} if tf_config is None else {"TF_CONFIG": tf_config})
+
+
+def test_the_cluster_of_a_tf_config_with_a_chief():
+    from upscale2x.train.cluster import cluster_from_env
+
+    env = {
+        "TF_CONFIG": '{"cluster": {"chief": ["c:1"], "worker": ["w:2", "w:3"]}, "task": {"type": "worker", "index": 1}}'
+    }
+    cluster = cluster_from_env(env)
+    assert cluster.workers == ("c:1", "w:2", "w:3") and cluster.index == 2 and not cluster.chief
+    assert cluster.peers == {0: "c:1", 1: "w:2"}
+
+
+def test_peer_timeout_must_be_positive(tmp_path, photos):
+    from typer.testing import CliRunner
+
+    from upscale2x.cli import app
+
+    r = CliRunner().invoke(app, _args(photos, tmp_path / "o", 1, "--peer-timeout", "0"))
+    assert r.exit_code == 1 and "peer timeout must be > 0 seconds, got 0.0" in r.output
+    assert not (tmp_path / "o").exists()

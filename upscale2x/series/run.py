@@ -26,7 +26,7 @@ from ..render.scaleplan import UPSCALER, upscaler_stages
 from ..render.stages import Chain, Stage, open_stage
 from .sheet import contact_sheet
 from .spec import SeriesSpec, extension, print_pixels, source_files
-from .starts import generate
+from .starts import generate, mix, mix_weights
 
 Progress = Callable[[int, int, str], None]
 
@@ -36,11 +36,12 @@ class Candidate:
     """One candidate: a source and the seeded variation applied to it."""
 
     id: int
-    source: str  # an image path, or generated:KIND:N
+    source: str  # an image path, generated:KIND:N, or mix:N
     seed: int  # dropout masks and jitter
     shift: tuple[int, int]  # (dy, dx) pixels
     rotate: float  # degrees
     contrast: float  # factor around the mean
+    mix: tuple[tuple[str, float], ...] = ()  # a mix: (image path, weight) of each blended image
 
 
 @dataclass
@@ -52,10 +53,17 @@ class SeriesResult:
 
 def plan(spec: SeriesSpec) -> list[Candidate]:
     """Every candidate of the series, in id order (independent of sharding)."""
-    sources = [str(p) for p in source_files(spec)]
+    files = [str(p) for p in source_files(spec)]
+    n_mix = spec.sources.mix
+    # With mix, the images are the pool: each mix start draws its own n_mix of them, each candidate its weights.
+    sources = [f"mix:{i}" for i in range(spec.sources.mixes)] if n_mix else list(files)
     sources += [f"generated:{spec.sources.generator}:{i}" for i in range(spec.sources.generated)]
     v, out = spec.variation, []
     for s_idx, source in enumerate(sources):
+        pool = ()
+        if source.startswith("mix:"):
+            picks = np.random.default_rng([spec.seed, 11, s_idx]).choice(len(files), n_mix, replace=False)
+            pool = tuple(files[int(j)] for j in picks)
         for k in range(spec.candidates):
             cid = s_idx * spec.candidates + k
             seed = int(np.random.default_rng([spec.seed, s_idx, k]).integers(0, 2**31 - 1))
@@ -63,7 +71,8 @@ def plan(spec: SeriesSpec) -> list[Candidate]:
             shift = tuple(int(x) for x in rng.integers(-v.shift, v.shift + 1, 2))
             rot = round(float(rng.uniform(-v.rotate, v.rotate)), 3)
             con = round(float(rng.uniform(1 - v.contrast, 1 + v.contrast)), 4)
-            out.append(Candidate(cid, source, seed, shift, rot, con))
+            blend = tuple(zip(pool, mix_weights(n_mix, seed), strict=True)) if pool else ()
+            out.append(Candidate(cid, source, seed, shift, rot, con, blend))
     return out
 
 
@@ -77,6 +86,8 @@ def source_image(spec: SeriesSpec, cand: Candidate) -> np.ndarray:
     if cand.source.startswith("generated:"):
         _, kind, n = cand.source.split(":")
         return generate(kind, spec.sources.size, int(np.random.default_rng([spec.seed, 7, int(n)]).integers(2**31)))
+    if cand.mix:
+        return mix([read_image(p).rgb for p, _ in cand.mix], tuple(w for _, w in cand.mix), spec.sources.size)
     return read_image(cand.source).rgb
 
 
@@ -107,12 +118,13 @@ class Series:
         self.candidates = plan(spec)
         self._stages: dict[str, Stage] = {}
         self.notes: list[str] = []  # engine fallbacks (engines.choose_engine), for the CLI to show
-        self._last_source: tuple[str, np.ndarray] | None = None
+        self._last_source: tuple[tuple, np.ndarray] | None = None
 
     def source(self, cand: Candidate) -> np.ndarray:
         """The candidate's source image, decoded once for all the candidates of a source (they come in order)."""
-        if self._last_source is None or self._last_source[0] != cand.source:
-            self._last_source = (cand.source, source_image(self.spec, cand))
+        key = (cand.source, cand.mix)  # a mix's candidates share its images, not their weights
+        if self._last_source is None or self._last_source[0] != key:
+            self._last_source = (key, source_image(self.spec, cand))
         return self._last_source[1]
 
     def stage(self, name: str, cand: Candidate | None) -> Stage:

@@ -19,6 +19,7 @@ from ..io.write import EXTENSION
 
 GENERATORS = ("blobs", "gradients", "noise")
 MAX_PRINT_PIXELS = 65536  # per side
+MAX_MIX = 8  # images blended into one start, at most
 MAX_CANDIDATES = 100_000  # candidates of a whole series (sources x candidates): more is a typo, refused at once
 CM_PER_INCH = 2.54
 
@@ -28,7 +29,9 @@ class Sources:
     images: tuple[str, ...] = ()  # files, folders or globs (relative to the spec file)
     generated: int = 0  # number of generated starts (for see models: a series needs no inputs)
     generator: str = "blobs"  # blobs / gradients / noise
-    size: int = 256  # side of generated starts, in pixels
+    size: int = 256  # side of generated starts and mixes, in pixels
+    mix: int = 0  # >= 2: blend this many of the images into each start (the images are then the mixes' pool)
+    mixes: int = 1  # how many such starts (each its own images; each candidate its own weights)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,9 @@ def load_spec(path: str | Path, **overrides: Any) -> SeriesSpec:
         top["upscaler"] = default_upscaler(top["model"])
     spec = build(SeriesSpec, {**top, "root": path.resolve().parent}, f"{path} [series]", SeriesError)
     check(spec, path)
-    source_files(spec)  # every named file, folder or glob must exist: a typo is a spec error, not a failed run
+    files = source_files(spec)  # every named file, folder or glob must exist: a typo is a spec error, not a failed run
+    if spec.sources.mix > len(files):
+        raise SeriesError(f"{path}: [sources] mix = {spec.sources.mix} needs that many images; found {len(files)}")
     return spec
 
 
@@ -135,6 +140,9 @@ def check(spec: SeriesSpec, where: Path) -> None:
         (s.generated >= 0, f"[sources] generated must be >= 0, got {s.generated}"),
         (s.generated <= MAX_CANDIDATES, f"[sources] generated must be at most {MAX_CANDIDATES:,}, got {s.generated:,}"),
         (bool(s.images) or s.generated > 0, "[sources] needs images or generated > 0"),
+        (s.mix == 0 or 2 <= s.mix <= MAX_MIX, f"[sources] mix must be 0 (off) or 2..{MAX_MIX} images, got {s.mix}"),
+        (s.mix == 0 or bool(s.images), "[sources] mix needs images to blend"),
+        (1 <= s.mixes <= MAX_CANDIDATES, f"[sources] mixes must be 1..{MAX_CANDIDATES:,}, got {s.mixes:,}"),
         (s.generator in GENERATORS, f"[sources] generator must be one of {', '.join(GENERATORS)}"),
         (16 <= s.size <= 4096, f"[sources] size must be 16..4096, got {s.size}"),
         (v.shift >= 0 and v.rotate >= 0 and 0 <= v.contrast < 1, "[variation] values must be >= 0 (contrast < 1)"),

@@ -1,6 +1,6 @@
 """Up-imagining: how much a see model imagines, and how much detail a chain holds at 100 % of a 64x print.
 
-    python benchmarks/imagine.py --model see-flowers [--held-out FOLDER] [--upscaler sr8x] [--json]
+    python benchmarks/imagine.py --model see-flowers [--held-out FOLDER | --photos GLOB] [--upscaler sr8x] [--json]
 
 1. See quality. The held-out photos of the model's own run (FOLDER is the training folder; the images the run
    held out are found again from the card's image count, held-out count and seed, as `upscale2x train` split
@@ -54,6 +54,21 @@ def held_out_files(folder: Path, card) -> list[Path]:
         raise SystemExit(f"{folder}: {len(files)} images, but the run split {n}: not its training folder")
     _, val = split(n, n_val / n, seed)
     return [files[i] for i in val]
+
+
+def photo_files(pattern: str, most: int) -> list[Path]:
+    """An even sample of at most ``most`` of the images a folder or glob (relative to the repository) names."""
+    import glob
+
+    from upscale2x.io.read import EXTENSIONS
+
+    where = ROOT / pattern
+    found = sorted(where.iterdir()) if where.is_dir() else sorted(Path(p) for p in glob.glob(str(where)))
+    found = [p for p in found if p.suffix.lower() in EXTENSIONS]
+    if not found:
+        raise SystemExit(f"{pattern}: no photos there")
+    step = max(1, -(-len(found) // most))
+    return found[::step][:most]
 
 
 def photo_cell(path: Path) -> np.ndarray:
@@ -114,6 +129,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="see bundle (name or folder)")
     ap.add_argument("--held-out", type=Path, default=None, help="the run's training folder (default: the card's)")
+    ap.add_argument(
+        "--photos",
+        default=None,
+        help="instead: a folder or glob of photos the run never saw (e.g. people held out by name), relative to "
+        "the repository; an even sample of --max-photos of them (default: the card's)",
+    )
+    ap.add_argument("--max-photos", type=int, default=48, help="with --photos: how many (an even sample)")
     ap.add_argument("--upscaler", default=None, help="8x bundle for the print octaves (default: the card's, else sr8x)")
     ap.add_argument("--engine", default="auto", choices=["auto", "keras", "litert"])
     ap.add_argument("--no-print", action="store_true", help="see quality only (no upscaler runs)")
@@ -123,11 +145,16 @@ def main() -> None:
     card = read_card(folder)
     if card.task != "see":
         raise SystemExit(f"{a.model}: a {card.task} model; imagine.py measures see models")
-    data = a.held_out or Path(card.metrics.get("imagine", {}).get("held_out_from") or card.training["data"])
-    data = data if data.is_absolute() else ROOT / data
-    if not data.is_dir():
-        raise SystemExit(f"{data}: no such folder; give the run's training folder with --held-out")
-    files = held_out_files(data, card)
+    stored = card.metrics.get("imagine", {})
+    photos = a.photos or (None if a.held_out else stored.get("photos_from"))
+    if photos:
+        files = photo_files(photos, a.max_photos)
+    else:
+        data = a.held_out or Path(stored.get("held_out_from") or card.training["data"])
+        data = data if data.is_absolute() else ROOT / data
+        if not data.is_dir():
+            raise SystemExit(f"{data}: no such folder; give the run's training folder with --held-out")
+        files = held_out_files(data, card)
     see, _ = open_stage(folder, a.engine)
     rows = []
     outs = {}  # the see outputs, kept for the print octaves
@@ -166,7 +193,10 @@ def main() -> None:
             f"print  mean detail: see {pr['see']:.3f}  8x {pr['x8']:.3f}  64x {pr['x64']:.3f}  "
             f"lattice {pr['lattice_x64']:.2f}"
         )
-    result["held_out_from"] = os.path.relpath(data.resolve(), ROOT)  # as the card stores it: from the repository
+    if photos:
+        result["photos_from"] = photos  # as given: relative to the repository
+    else:
+        result["held_out_from"] = os.path.relpath(data.resolve(), ROOT)  # as the card stores it: from the repository
     if a.json:
         print(json.dumps(rounded(result)))
 

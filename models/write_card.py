@@ -169,9 +169,13 @@ def _generator(card: dict) -> str:
 
 
 def _imagine_lines(r: dict) -> list[str]:
+    if "photos_from" in r:
+        how = f"--photos '{r['photos_from']}'` ({r['images']} photos the run never saw"
+    else:
+        how = f"--held-out {r['held_out_from']}` ({r['images']} photos the run held out"
     lines = [
-        f"`python benchmarks/imagine.py --model MODEL --held-out {r['held_out_from']}` ({r['images']} photos the run "
-        "held out, 256x256, through the model's own preprocessing; each 1.0 = as the photo):",
+        f"`python benchmarks/imagine.py --model MODEL {how}, 256x256, through the model's own preprocessing; each "
+        "1.0 = as the photo):",
         "",
         f"- fine detail (mean abs. Laplacian of the luma) {r['detail']:.2f}, colourfulness {r['colourfulness']:.2f}, "
         f"axis share (streaks) {r['axis']:.2f}, lattice {r['lattice']:.2f}",

@@ -97,3 +97,24 @@ def test_bad_mix_values_are_one_line_naming_the_spec(mix_spec, lines, message):
     with pytest.raises(SeriesError, match=message) as e:
         load_spec(path)
     assert str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_the_portrait_example_runs_at_a_tiny_size(tmp_path):
+    """examples/portraits.toml as shipped (mixes of the example face sketches through see-faces), its print shrunk
+    to 2x3 cm at 60 dpi so CI renders it in seconds."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from upscale2x.io.read import read_image
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "portraits.toml"
+    spec = load_spec(example, candidates=2)
+    spec = replace(spec, print=replace(spec.print, size="2x3cm", dpi=60, format="png", bits=8))
+    assert spec.model == "see-faces" and spec.sources.mix == 2
+    series = Series(spec, tmp_path / "out")
+    result = series.render_candidates()
+    assert len(result.rendered) == 2 * spec.sources.mixes and not result.failures
+    picks = series.render_picks([0])
+    assert len(picks.rendered) == 1
+    img = read_image(picks.rendered[0])
+    assert img.rgb.shape[:2] == (71, 47)  # 3 x 2 cm at 60 dpi

@@ -304,3 +304,27 @@ def test_a_spec_without_an_upscaler_gets_the_imagining_one_after_a_see_model(tmp
     assert load_spec(p).upscaler == "sr8x"  # not after an upscaler
     p.write_text(text + "\n")
     assert load_spec(p, upscaler="sr8x").upscaler == "sr8x"  # a flag (or the spec) still chooses
+
+
+def test_picks_are_saved_with_the_series_and_pick_saved_renders_them(tmp_path, spec_file):
+    from upscale2x.series.picks import load_picks, save_picks
+
+    spec, out = spec_file(), tmp_path / "out"
+    r = _series(spec, "--out", out, "--pick", "saved")
+    assert r.exit_code == 1 and "picks.json: no saved picks" in r.output and not out.exists()
+    assert _series(spec, "--out", out).exit_code == 0
+    r = _series(spec, "--out", out, "--pick", "3")
+    assert r.exit_code == 0, r.output
+    assert load_picks(out) == [3]
+    r = _series(spec, "--out", out, "--pick", "99")  # a bad id saves nothing
+    assert r.exit_code == 1 and "no candidate 99 (ids are 0..3)" in r.output and load_picks(out) == [3]
+    save_picks(out, [1, 3], known=4)  # as the studio page saves them
+    shutil.rmtree(out / "picks")
+    r = _series(spec, "--out", out, "--pick", "saved")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (out / "picks").iterdir()) == ["t_0001_100x50.tiff", "t_0003_100x50.tiff"]
+    with pytest.raises(SeriesError, match="no candidate 4"):
+        save_picks(out, [4], known=4)
+    (out / "picks.json").write_text('{"picks": [1, "x"]}')
+    r = _series(spec, "--out", out, "--pick", "saved")
+    assert r.exit_code == 1 and "picks.json: not a picks file" in r.output

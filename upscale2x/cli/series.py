@@ -51,7 +51,13 @@ def _shard(text: str) -> tuple[int, int]:
 def series(
     spec: Annotated[Path, typer.Argument(help="Series spec (TOML); see README and examples/series.toml.")],
     out: Annotated[Path | None, typer.Option(help="Output folder (default: the spec's name beside the spec).")] = None,
-    pick: Annotated[str | None, typer.Option(help="Render these candidates at print size: 3,17,40-42.")] = None,
+    pick: Annotated[
+        str | None,
+        typer.Option(
+            help="Render these candidates at print size: 3,17,40-42 (added to the saved picks), or 'saved': the "
+            "picks saved by earlier --pick runs and `upscale2x studio`."
+        ),
+    ] = None,
     model: Annotated[str | None, typer.Option(help="Override [series] model.")] = None,
     upscaler: Annotated[str | None, typer.Option(help="Override [series] upscaler.")] = None,
     candidates: Annotated[int | None, typer.Option(help="Override [series] candidates per source.")] = None,
@@ -65,6 +71,8 @@ def series(
     """Batch-generate a print series: seeded candidates, contact sheets + manifest, then full renders of picks."""
     from dataclasses import replace
 
+    from ..series.picks import FILE as PICKS_FILE
+    from ..series.picks import add_picks, load_picks
     from ..series.run import Series
     from ..series.spec import check, load_spec
 
@@ -73,8 +81,17 @@ def series(
         s = replace(s, print=replace(s.print, size=print_size or s.print.size, dpi=dpi or s.print.dpi))
         flags = " / ".join(f for f, v in (("--print-size", print_size), ("--dpi", dpi)) if v)
         check(s, flags)  # an error here is about the flags, not the spec file
-    picks = _ids(pick) if pick is not None else None  # usage errors (an empty --pick too) before any folder is made
+    saved = pick is not None and pick.strip() == "saved"
+    picks = _ids(pick) if pick is not None and not saved else None  # usage errors before any folder is made
     run = Series(s, out or spec.resolve().parent / s.name, _shard(shard), engine)
+    if saved:
+        picks = load_picks(run.out)
+        if not picks:
+            raise SeriesError(f"{run.out / PICKS_FILE}: no saved picks (pick some with --pick IDS or in the studio)")
+    elif picks:
+        known = len(run.candidates)
+        if max(picks) >= known:  # checked here too, so a bad id saves nothing
+            raise SeriesError(f"--pick: no candidate {max(picks)} (ids are 0..{known - 1})")
     if run.out.exists() and not run.out.is_dir():
         raise SeriesError(f"{run.out}: is a file; --out needs a folder")
     made = not run.out.exists()
@@ -88,7 +105,12 @@ def series(
             def report(done: int, total: int, note: str = "") -> None:
                 update(done, total, note=note)
 
-            result = run.render_picks(picks, report) if picks else run.render_candidates(report)
+            if picks:
+                if not saved:
+                    add_picks(run.out, picks, len(run.candidates))  # the page and the command line share them
+                result = run.render_picks(picks, report)
+            else:
+                result = run.render_candidates(report)
     except BaseException:
         if made:
             _remove_if_empty(run.out)  # a failed start (a missing model, an upscaler that is not 8x) leaves no folder

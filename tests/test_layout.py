@@ -16,7 +16,8 @@ ALLOWED = {
     "train": {BASE, "io", "model"},
     "series": {BASE, "io", "model", "render"},
     "live": {BASE, "io", "model", "render"},
-    "cli": {BASE, "io", "model", "render", "train", "series", "live"},
+    "studio": {BASE, "io", "model", "render", "series"},
+    "cli": {BASE, "io", "model", "render", "train", "series", "live", "studio"},
 }
 TENSORFLOW_PARTS = {"model", "train"}  # nothing else imports TensorFlow or Keras itself
 TENSORFLOW = ("tensorflow", "keras", "upscale2x.model._tf")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +119,12 @@ class Series:
         self._stages: dict[str, Stage] = {}
         self.notes: list[str] = []  # engine fallbacks (engines.choose_engine), for the CLI to show
         self._last_source: tuple[tuple, np.ndarray] | None = None
+
+    def reprinted(self, spec: SeriesSpec) -> Series:
+        """This series with ``spec``'s print settings (its candidates the same), sharing the models already loaded."""
+        other = Series(replace(self.spec, print=spec.print), self.out, self.shard, self.engine)
+        other._stages, other.notes = self._stages, self.notes
+        return other
 
     def source(self, cand: Candidate) -> np.ndarray:
         """The candidate's source image, decoded once for all the candidates of a source (they come in order)."""

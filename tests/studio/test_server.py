@@ -1,0 +1,137 @@
+"""The studio's API on a tiny series (Starlette's test client; the browser test drives the same routes)."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+from starlette.testclient import TestClient
+
+from upscale2x.io.read import read_image
+from upscale2x.series.picks import load_picks
+from upscale2x.series.run import Series
+from upscale2x.series.spec import load_spec
+from upscale2x.studio.server import create_app
+
+SPEC = """
+[series]
+name = "t"
+model = "{see}"
+upscaler = "{sr}"
+candidates = 2
+seed = 5
+
+[sources]
+images = ["a.png"]
+generated = 1
+size = 32
+
+[print]
+size = "1x0.5in"
+dpi = 100
+format = "tiff"
+"""
+
+
+@pytest.fixture
+def studio(tmp_path, tiny_bundles):
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((24, 30, 3)) * 255).astype(np.uint8)).save(tmp_path / "a.png")
+    (tmp_path / "s.toml").write_text(SPEC.format(see=tiny_bundles["see"], sr=tiny_bundles["sr8x"]))
+    series = Series(load_spec(tmp_path / "s.toml"), tmp_path / "out")
+    series.render_candidates()
+    with TestClient(create_app(series)) as client:
+        yield client, series
+
+
+def _wait(client, job_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = [j for j in client.get("/api/prints").json()["jobs"] if j["id"] == job_id]
+        if jobs and jobs[-1]["state"] in ("done", "failed"):
+            return jobs[-1]
+        time.sleep(0.1)
+    pytest.fail("the print never finished")
+
+
+def test_candidates_and_picks_agree_with_the_series(studio):
+    client, series = studio
+    info = client.get("/api/series").json()
+    assert [c["id"] for c in info["candidates"]] == [0, 1, 2, 3] and all(c["rendered"] for c in info["candidates"])
+    assert info["picks"] == [] and info["print"]["dpi"] == 100
+    thumb = client.get("/files/" + info["candidates"][0]["file"])
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"
+    r = client.put("/api/picks", json={"picks": [3, 1]})
+    assert r.status_code == 200 and r.json() == {"picks": [1, 3]}
+    assert load_picks(series.out) == [1, 3]  # the file `upscale2x series --pick saved` renders
+    for bad, message in (({"picks": [9]}, "no candidate 9"), ({"picks": ["1"]}, "list of candidate ids"), ([], "list")):
+        r = client.put("/api/picks", json=bad)
+        assert r.status_code == 422 and r.json()["field"] == "picks" and message in r.json()["error"]
+    assert load_picks(series.out) == [1, 3]
+
+
+def test_a_print_renders_once_at_its_size_and_dpi_and_its_tiles_come_back(studio):
+    client, series = studio
+    a = client.post("/api/prints", json={"id": 1})
+    b = client.post("/api/prints", json={"id": 1})  # a second click on "render"
+    assert a.status_code == b.status_code == 202 and a.json()["state"] in ("queued", "running")
+    job = _wait(client, 1)
+    assert job["state"] == "done" and job["file"] == "t_0001_100x50.tiff" and job["done"] == job["total"] > 0
+    assert len(client.get("/api/prints").json()["jobs"]) == 1, "two clicks, one render"
+    files = client.get("/api/prints").json()["files"]
+    assert files == [{"name": "t_0001_100x50.tiff", "width": 100, "height": 50, "dpi": 100, "bytes": files[0]["bytes"]}]
+    pic = read_image(series.out / "picks" / "t_0001_100x50.tiff")
+    assert pic.size == (50, 100) and pic.info.dpi == (100, 100)
+    d = client.get("/api/prints/t_0001_100x50.tiff.dzi")
+    assert d.status_code == 200 and 'Width="100" Height="50"' in d.text
+    t = client.get("/api/prints/t_0001_100x50.tiff_files/7/0_0.png")  # full size: level ceil(log2(100))
+    assert t.status_code == 200 and Image.open(__import__("io").BytesIO(t.content)).size == (100, 50)
+    assert client.get("/api/prints/t_0001_100x50.tiff_files/7/1_0.png").status_code == 404
+    other = client.post("/api/prints", json={"id": 2, "size": "2x1cm", "dpi": 50, "format": "png"})
+    assert _wait(client, other.json()["id"])["file"] == "t_0002_39x20.png"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"id": "x"}, "id"), ({"id": 99}, "id"), ({"id": 1, "dpi": 0}, "dpi"), ({"id": 1, "format": "gif"}, "format"),
+     ({"id": 1, "size": "big"}, "size"), ({"id": True}, "id")],
+)  # fmt: skip
+def test_bad_print_parameters_are_4xx_naming_the_field(studio, body, field):
+    client, _ = studio
+    r = client.post("/api/prints", json=body)
+    assert r.status_code == 422 and r.json()["field"] == field, r.json()
+    assert client.get("/api/prints").json()["jobs"] == []
+
+
+def test_only_files_inside_the_series_folder_are_served(studio, tmp_path):
+    client, series = studio
+    secret = tmp_path / "secret.txt"
+    secret.write_text("no")
+    os.symlink(secret, series.out / "link.txt")
+    refused = [
+        "/files/../secret.txt",
+        "/files/%2e%2e/secret.txt",
+        "/files//etc/passwd",
+        "/files/link.txt",
+        "/files/candidates/../../secret.txt",
+        "/static/../../../etc/passwd",
+        "/api/prints/..%2fs.tiff.dzi",
+    ]
+    for path in refused:
+        r = client.get(path)
+        assert r.status_code in (403, 404), path
+        assert b"no" != r.content
+    assert client.get("/files/manifest.json").status_code == 200
+
+
+def test_closing_mid_render_leaves_no_partial_print(studio):
+    client, series = studio
+    queue = client.app.state.queue
+    job = queue.submit(0, "40x40cm", 100)  # a few seconds of cells
+    deadline = time.monotonic() + 60
+    while job.state == "queued" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    queue.close()
+    assert job.state == "failed" and job.error == "stopped"
+    assert not [p for p in (series.out / "picks").iterdir()], "no print and no temporary file"

@@ -3,8 +3,8 @@
 `pip install .` and wheels copy models/*/ (every bundle: card, weights, LiteRT export, model card) into
 upscale2x/models/, and the browser runtime (web/runtime/) into upscale2x/web_runtime/. Editable installs
 (`pip install -e .`) read both in place instead. Either way the install builds the browser runtime first when it
-is missing and npm is there (web/build.py: `npm ci` of the pinned LiteRT.js), so `upscale2x web` works after the
-README's install; without npm it says so and `upscale2x web` tells how to build it later.
+is missing and npm is there (web/build.py: `npm ci` of the pinned LiteRT.js and OpenSeadragon), so `upscale2x web`
+and `upscale2x studio` work after the README's install; without npm it says so and `upscale2x web` tells how to build it later.
 """
 
 import shutil
@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent
 
 def build_web_runtime() -> None:
     """Run web/build.py when web/runtime is missing and npm is installed; a failure only warns."""
-    if (ROOT / "web" / "runtime" / "litert" / "index.js").is_file():
+    runtime = ROOT / "web" / "runtime"
+    if (runtime / "litert" / "index.js").is_file() and (runtime / "openseadragon" / "openseadragon.min.js").is_file():
         return
     if shutil.which("npm") is None:
         print("upscale2x: npm not found; `upscale2x web` needs `python web/build.py` once npm is installed")

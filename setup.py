@@ -3,8 +3,9 @@
 `pip install .` and wheels copy models/*/ (every bundle: card, weights, LiteRT export, model card) into
 upscale2x/models/, and the browser runtime (web/runtime/) into upscale2x/web_runtime/. Editable installs
 (`pip install -e .`) read both in place instead. Either way the install builds the browser runtime first when it
-is missing and npm is there (web/build.py: `npm ci` of the pinned LiteRT.js and OpenSeadragon), so `upscale2x web`
-and `upscale2x studio` work after the README's install; without npm it says so and `upscale2x web` tells how to build it later.
+is missing and npm is there (web/build.py: `npm ci` of the pinned LiteRT.js and OpenSeadragon), so `upscale2x
+web` and `upscale2x studio` work after the README's install; without npm it says so and the commands tell how to
+build it later.
 """
 
 import shutil

@@ -1,48 +1,22 @@
 """The studio's API on a tiny series (Starlette's test client; the browser test drives the same routes)."""
 
+import io
 import os
 import time
 
-import numpy as np
 import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
 from upscale2x.io.read import read_image
 from upscale2x.series.picks import load_picks
-from upscale2x.series.run import Series
-from upscale2x.series.spec import load_spec
 from upscale2x.studio.server import create_app
-
-SPEC = """
-[series]
-name = "t"
-model = "{see}"
-upscaler = "{sr}"
-candidates = 2
-seed = 5
-
-[sources]
-images = ["a.png"]
-generated = 1
-size = 32
-
-[print]
-size = "1x0.5in"
-dpi = 100
-format = "tiff"
-"""
 
 
 @pytest.fixture
-def studio(tmp_path, tiny_bundles):
-    rng = np.random.default_rng(0)
-    Image.fromarray((rng.random((24, 30, 3)) * 255).astype(np.uint8)).save(tmp_path / "a.png")
-    (tmp_path / "s.toml").write_text(SPEC.format(see=tiny_bundles["see"], sr=tiny_bundles["sr8x"]))
-    series = Series(load_spec(tmp_path / "s.toml"), tmp_path / "out")
-    series.render_candidates()
-    with TestClient(create_app(series)) as client:
-        yield client, series
+def studio(tiny_series):
+    with TestClient(create_app(tiny_series)) as client:
+        yield client, tiny_series
 
 
 def _wait(client, job_id, timeout=120):
@@ -86,7 +60,7 @@ def test_a_print_renders_once_at_its_size_and_dpi_and_its_tiles_come_back(studio
     d = client.get("/api/prints/t_0001_100x50.tiff.dzi")
     assert d.status_code == 200 and 'Width="100" Height="50"' in d.text
     t = client.get("/api/prints/t_0001_100x50.tiff_files/7/0_0.png")  # full size: level ceil(log2(100))
-    assert t.status_code == 200 and Image.open(__import__("io").BytesIO(t.content)).size == (100, 50)
+    assert t.status_code == 200 and Image.open(io.BytesIO(t.content)).size == (100, 50)
     assert client.get("/api/prints/t_0001_100x50.tiff_files/7/1_0.png").status_code == 404
     other = client.post("/api/prints", json={"id": 2, "size": "2x1cm", "dpi": 50, "format": "png"})
     assert _wait(client, other.json()["id"])["file"] == "t_0002_39x20.png"

@@ -9,6 +9,7 @@ from . import info as _info
 from . import render as _render
 from . import see as _see
 from . import series as _series
+from . import studio as _studio
 from . import train as _train
 from . import web as _web
 
@@ -27,6 +28,7 @@ app.command("series")(_series.series)
 app.command("export")(_export.export)
 app.command("see")(_see.see)
 app.command("web")(_web.web)
+app.command("studio")(_studio.studio)
 app.command("info")(_info.info)
 app.command("models")(_info.models)
 

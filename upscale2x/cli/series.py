@@ -83,7 +83,7 @@ def series(
         check(s, flags)  # an error here is about the flags, not the spec file
     saved = pick is not None and pick.strip() == "saved"
     picks = _ids(pick) if pick is not None and not saved else None  # usage errors before any folder is made
-    run = Series(s, out or spec.resolve().parent / s.name, _shard(shard), engine)
+    run = Series(s, out or spec.resolve().parent / s.name, _shard(shard), engine, spec_file=spec)
     if saved:
         picks = load_picks(run.out)
         if not picks:

@@ -108,13 +108,21 @@ def jitter(img: np.ndarray, cand: Candidate) -> np.ndarray:
 class Series:
     """Runs one spec into ``out``."""
 
-    def __init__(self, spec: SeriesSpec, out: Path, shard: tuple[int, int] = (1, 1), engine: str = "auto"):
+    def __init__(
+        self,
+        spec: SeriesSpec,
+        out: Path,
+        shard: tuple[int, int] = (1, 1),
+        engine: str = "auto",
+        spec_file: Path | None = None,  # recorded in the manifest, so `upscale2x studio OUT` finds the spec
+    ):
         k, n = shard
         if not (n >= 1 and 1 <= k <= n):
             raise SeriesError(f"--shard must be K/N with 1 <= K <= N, got {k}/{n}")
         if engine not in ENGINES:
             raise SeriesError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         self.spec, self.out, self.shard, self.engine = spec, Path(out), shard, engine
+        self.spec_file = Path(spec_file).resolve() if spec_file else None
         self.candidates = plan(spec)
         self._stages: dict[str, Stage] = {}
         self.notes: list[str] = []  # engine fallbacks (engines.choose_engine), for the CLI to show
@@ -122,7 +130,7 @@ class Series:
 
     def reprinted(self, spec: SeriesSpec) -> Series:
         """This series with ``spec``'s print settings (its candidates the same), sharing the models already loaded."""
-        other = Series(replace(self.spec, print=spec.print), self.out, self.shard, self.engine)
+        other = Series(replace(self.spec, print=spec.print), self.out, self.shard, self.engine, self.spec_file)
         other._stages, other.notes = self._stages, self.notes
         return other
 
@@ -155,6 +163,7 @@ class Series:
     def write_manifest(self) -> Path:
         s = self.spec
         data = {
+            **({"spec": str(self.spec_file)} if self.spec_file else {}),
             "name": s.name,
             "model": s.model,
             "upscaler": s.upscaler,

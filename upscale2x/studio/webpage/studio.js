@@ -1,0 +1,151 @@
+// upscale2x studio: candidates to pick, picks to render at print size, finished prints to look at 100 %.
+// Everything goes through the local API (upscale2x/studio/server.py); nothing is loaded from elsewhere.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let series = null;
+let picks = new Set();
+let viewer = null;
+
+async function api(path, options = {}) {
+  const r = await fetch(path, { headers: { "Content-Type": "application/json" }, ...options });
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error || r.statusText);
+  return body;
+}
+
+function describe(c) {
+  const mix = c.mix.length ? `\nmix: ${c.mix.map(([p, w]) => `${p.split("/").pop()} ${w}`).join(", ")}` : "";
+  return `#${c.id}  ${c.source.split("/").pop()}\nseed ${c.seed}  shift ${c.shift}  rotate ${c.rotate}°  contrast ${c.contrast}${mix}`;
+}
+
+function drawGrid() {
+  const source = $("filter-source").value;
+  const seed = $("filter-seed").value.trim();
+  const grid = $("grid");
+  grid.replaceChildren();
+  for (const c of series.candidates) {
+    if (source && c.source !== source) continue;
+    if (seed && !String(c.seed).includes(seed)) continue;
+    const cell = document.createElement("div");
+    cell.className = "cand" + (picks.has(c.id) ? " picked" : "") + (c.rendered ? "" : " missing");
+    cell.dataset.id = c.id;
+    cell.title = describe(c);
+    const img = document.createElement("img");
+    img.loading = "lazy";
+    img.alt = `candidate ${c.id}`;
+    if (c.rendered) img.src = "/files/" + c.file;
+    const label = document.createElement("span");
+    label.textContent = c.id;
+    cell.append(img, label);
+    cell.addEventListener("click", () => toggle(c.id));
+    grid.append(cell);
+  }
+  $("pick-count").textContent = `${picks.size} picked`;
+}
+
+async function toggle(id) {
+  const next = new Set(picks);
+  next.has(id) ? next.delete(id) : next.add(id);
+  const saved = await api("/api/picks", { method: "PUT", body: JSON.stringify({ picks: [...next] }) });
+  picks = new Set(saved.picks);
+  drawGrid();
+}
+
+function seconds(s) {
+  if (s == null) return "";
+  return s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s left` : `${Math.round(s)} s left`;
+}
+
+function mb(bytes) {
+  return (bytes / 1e6).toFixed(1) + " MB";
+}
+
+async function refreshPrints() {
+  const { jobs, files } = await api("/api/prints");
+  $("jobs").replaceChildren(
+    ...jobs.map((j) => {
+      const li = document.createElement("li");
+      li.className = "job " + j.state;
+      li.dataset.id = j.id;
+      const bar = document.createElement("progress");
+      bar.max = j.total || 1;
+      bar.value = j.state === "done" ? bar.max : j.done;
+      const text = j.state === "running" ? `${j.done}/${j.total} cells ${seconds(j.seconds_left)}` : j.state + (j.error ? `: ${j.error}` : "");
+      li.append(`#${j.id} ${j.size} ${j.dpi} dpi ${j.format} `, bar, ` ${text}`);
+      return li;
+    })
+  );
+  $("files").replaceChildren(
+    ...files.map((f) => {
+      const li = document.createElement("li");
+      li.className = "print";
+      li.dataset.name = f.name;
+      const view = document.createElement("button");
+      view.textContent = "view";
+      view.addEventListener("click", () => show(f.name));
+      li.append(`${f.name}: ${f.width}x${f.height} px, ${f.dpi} dpi, ${mb(f.bytes)} `, view);
+      return li;
+    })
+  );
+  const busy = jobs.some((j) => j.state === "queued" || j.state === "running");
+  setTimeout(refreshPrints, busy ? 300 : 2000);
+}
+
+function show(name) {
+  $("viewer-box").hidden = false;
+  $("viewer-title").textContent = name;
+  const source = `/api/prints/${encodeURIComponent(name)}.dzi`;
+  if (typeof OpenSeadragon === "undefined") {
+    $("viewer").textContent = "The viewer's runtime is not built: run `python web/build.py`.";
+    return;
+  }
+  if (viewer) viewer.open(source);
+  else viewer = OpenSeadragon({ id: "viewer", prefixUrl: "/static/openseadragon/images/", tileSources: source, maxZoomPixelRatio: 4 });
+}
+
+async function render(event) {
+  event.preventDefault();
+  $("print-error").textContent = "";
+  const button = $("render");
+  button.disabled = true; // a second click cannot queue the same prints again (the server also ignores repeats)
+  try {
+    for (const id of [...picks].sort((a, b) => a - b)) {
+      await api("/api/prints", {
+        method: "POST",
+        body: JSON.stringify({ id, size: $("print-size").value, dpi: Number($("print-dpi").value), format: $("print-format").value }),
+      });
+    }
+  } catch (e) {
+    $("print-error").textContent = e.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function main() {
+  series = await api("/api/series");
+  picks = new Set(series.picks);
+  $("title").textContent = series.name;
+  const short = (name) => name.split("/").pop();
+  $("chain").textContent = `${short(series.model)} → ${short(series.upscaler)} × n · ${series.candidates.length} candidates`;
+  $("print-size").value = series.print.size;
+  $("print-dpi").value = series.print.dpi;
+  $("print-format").value = series.print.format;
+  const sources = [...new Set(series.candidates.map((c) => c.source))];
+  for (const s of sources) {
+    const o = document.createElement("option");
+    o.value = s;
+    o.textContent = s.split("/").pop();
+    $("filter-source").append(o);
+  }
+  $("filter-source").addEventListener("change", drawGrid);
+  $("filter-seed").addEventListener("input", drawGrid);
+  $("print-form").addEventListener("submit", render);
+  drawGrid();
+  refreshPrints();
+}
+
+main().catch((e) => {
+  document.body.prepend(Object.assign(document.createElement("p"), { className: "error", textContent: e.message }));
+});

@@ -328,3 +328,24 @@ def test_picks_are_saved_with_the_series_and_pick_saved_renders_them(tmp_path, s
     (out / "picks.json").write_text('{"picks": [1, "x"]}')
     r = _series(spec, "--out", out, "--pick", "saved")
     assert r.exit_code == 1 and "picks.json: not a picks file" in r.output
+
+
+def test_more_adds_a_round_of_candidates_without_changing_the_others(tmp_path, spec_file):
+    spec, out = spec_file(), tmp_path / "out"
+    assert _series(spec, "--out", out).exit_code == 0
+    before = json.loads((out / "manifest.json").read_text())["candidates"]
+    pixels = np.asarray(Image.open(out / "candidates" / "t_0003.png"))
+    r = _series(spec, "--out", out, "--more")
+    assert r.exit_code == 0, r.output
+    after = json.loads((out / "manifest.json").read_text())["candidates"]
+    assert after[:4] == before and [c["id"] for c in after] == list(range(8))
+    assert [c["source"] for c in after[4:]] == [c["source"] for c in before]  # 2 more per source
+    assert len({c["seed"] for c in after}) == 8  # every new candidate its own seed
+    assert sorted(p.name for p in (out / "candidates").iterdir())[-1] == "t_0007.png"
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "candidates" / "t_0003.png")), pixels)
+    assert len(Series(load_spec(spec), out).candidates) == 8  # the series folder remembers the round
+    r = _series(spec, "--out", out, "--more", "--pick", "1")
+    assert r.exit_code == 1 and "one at a time" in r.output
+    (out / "rounds.json").write_text('{"rounds": 0}')
+    r = _series(spec, "--out", out)
+    assert r.exit_code == 1 and "rounds.json: not a rounds file" in r.output

@@ -109,3 +109,18 @@ def test_closing_mid_render_leaves_no_partial_print(studio):
     queue.close()
     assert job.state == "failed" and job.error == "stopped"
     assert not [p for p in (series.out / "picks").iterdir()], "no print and no temporary file"
+
+
+def test_generate_more_renders_a_round_of_candidates_with_progress(studio):
+    client, series = studio
+    job = client.post("/api/candidates/more")
+    assert job.status_code == 202 and job.json()["kind"] == "candidates"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = [j for j in client.get("/api/prints").json()["jobs"] if j["kind"] == "candidates"]
+        if done and done[0]["state"] == "done":
+            break
+        time.sleep(0.1)
+    assert done[0]["state"] == "done" and done[0]["done"] == done[0]["total"] > 0
+    info = client.get("/api/series").json()
+    assert [c["id"] for c in info["candidates"]] == list(range(8)) and all(c["rendered"] for c in info["candidates"])

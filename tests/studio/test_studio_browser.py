@@ -66,6 +66,8 @@ def test_pick_render_and_view_a_print_in_the_browser(tmp_path, tiny_series):
             while not tiles and time.time() < deadline:
                 page.wait_for_timeout(100)
             assert tiles and all(s == 200 for s in tiles), tiles
+            page.click("#more")  # generate more: a round of candidates joins the grid
+            page.wait_for_function("document.querySelectorAll('.cand img[src]').length === 8", timeout=120000)
             for bad in ("files/../s.toml", "files/%2e%2e/s.toml", "static/..%2f..%2fserver.py", "files//etc/passwd"):
                 assert page.request.get(url + bad).status in (403, 404), bad
             shot = page.screenshot(path=os.environ.get("UPSCALE2X_STUDIO_SCREENSHOT") or str(tmp_path / "studio.png"))

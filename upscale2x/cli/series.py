@@ -64,6 +64,9 @@ def series(
     seed: Annotated[int | None, typer.Option(help="Override [series] seed.")] = None,
     print_size: Annotated[str | None, typer.Option(help="Override [print] size, e.g. 50x50cm or 8x10in.")] = None,
     dpi: Annotated[int | None, typer.Option(help="Override [print] dpi.")] = None,
+    more: Annotated[
+        bool, typer.Option("--more", help="Generate more: one more round of candidates per source (ids continue).")
+    ] = False,
     shard: Annotated[str, typer.Option(help="Do part K of N of the work (job arrays): 1/4, 2/4, ...")] = "1/1",
     engine: Annotated[str, typer.Option(help="keras, litert, or auto (LiteRT where a bundle has an export).")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -81,6 +84,8 @@ def series(
         s = replace(s, print=replace(s.print, size=print_size or s.print.size, dpi=dpi or s.print.dpi))
         flags = " / ".join(f for f, v in (("--print-size", print_size), ("--dpi", dpi)) if v)
         check(s, flags)  # an error here is about the flags, not the spec file
+    if more and pick is not None:
+        raise SeriesError("--more makes candidates and --pick renders prints: one at a time")
     saved = pick is not None and pick.strip() == "saved"
     picks = _ids(pick) if pick is not None and not saved else None  # usage errors before any folder is made
     run = Series(s, out or spec.resolve().parent / s.name, _shard(shard), engine, spec_file=spec)
@@ -105,10 +110,12 @@ def series(
             def report(done: int, total: int, note: str = "") -> None:
                 update(done, total, note=note)
 
+            if more:
+                run.add_round()
             if picks:
+                result = run.render_picks(picks, report)
                 if not saved:
                     add_picks(run.out, picks, len(run.candidates))  # the page and the command line share them
-                result = run.render_picks(picks, report)
             else:
                 result = run.render_candidates(report)
     except BaseException:

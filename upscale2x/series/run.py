@@ -25,7 +25,7 @@ from ..render.bands import AreaSink, CropSink, PadSink
 from ..render.scaleplan import UPSCALER, upscaler_stages
 from ..render.stages import Chain, Stage, open_stage
 from .sheet import contact_sheet
-from .spec import SeriesSpec, extension, print_pixels, source_files
+from .spec import MAX_CANDIDATES, SeriesSpec, extension, print_pixels, source_files
 from .starts import generate, mix, mix_weights
 
 Progress = Callable[[int, int, str], None]
@@ -51,29 +51,54 @@ class SeriesResult:
     failures: list[str] = field(default_factory=list)  # one line per bad source
 
 
-def plan(spec: SeriesSpec) -> list[Candidate]:
-    """Every candidate of the series, in id order (independent of sharding)."""
+def plan(spec: SeriesSpec, rounds: int = 1) -> list[Candidate]:
+    """Every candidate of the series, in id order (independent of sharding).
+
+    ``rounds`` > 1 adds ``candidates`` more per source per round ("generate more"): a round's ids follow all the
+    earlier ones and its seeds continue each source's sequence, so adding one never changes an existing candidate.
+    """
     files = [str(p) for p in source_files(spec)]
     n_mix = spec.sources.mix
     # With mix, the images are the pool: each mix start draws its own n_mix of them, each candidate its weights.
     sources = [f"mix:{i}" for i in range(spec.sources.mixes)] if n_mix else list(files)
     sources += [f"generated:{spec.sources.generator}:{i}" for i in range(spec.sources.generated)]
-    v, out = spec.variation, []
+    v, out, per = spec.variation, [], spec.candidates
+    pools = []
     for s_idx, source in enumerate(sources):
         pool = ()
         if source.startswith("mix:"):
             picks = np.random.default_rng([spec.seed, 11, s_idx]).choice(len(files), n_mix, replace=False)
             pool = tuple(files[int(j)] for j in picks)
-        for k in range(spec.candidates):
-            cid = s_idx * spec.candidates + k
-            seed = int(np.random.default_rng([spec.seed, s_idx, k]).integers(0, 2**31 - 1))
-            rng = np.random.default_rng(seed)
-            shift = tuple(int(x) for x in rng.integers(-v.shift, v.shift + 1, 2))
-            rot = round(float(rng.uniform(-v.rotate, v.rotate)), 3)
-            con = round(float(rng.uniform(1 - v.contrast, 1 + v.contrast)), 4)
-            blend = tuple(zip(pool, mix_weights(n_mix, seed), strict=True)) if pool else ()
-            out.append(Candidate(cid, source, seed, shift, rot, con, blend))
+        pools.append(pool)
+    for r in range(rounds):
+        for s_idx, source in enumerate(sources):
+            for k in range(r * per, (r + 1) * per):
+                cid = r * len(sources) * per + s_idx * per + k - r * per
+                seed = int(np.random.default_rng([spec.seed, s_idx, k]).integers(0, 2**31 - 1))
+                rng = np.random.default_rng(seed)
+                shift = tuple(int(x) for x in rng.integers(-v.shift, v.shift + 1, 2))
+                rot = round(float(rng.uniform(-v.rotate, v.rotate)), 3)
+                con = round(float(rng.uniform(1 - v.contrast, 1 + v.contrast)), 4)
+                pool = pools[s_idx]
+                blend = tuple(zip(pool, mix_weights(n_mix, seed), strict=True)) if pool else ()
+                out.append(Candidate(cid, source, seed, shift, rot, con, blend))
     return out
+
+
+ROUNDS = "rounds.json"  # in the series folder: how many rounds of candidates ("generate more") it has
+
+
+def load_rounds(out: Path) -> int:
+    path = Path(out) / ROUNDS
+    if not path.is_file():
+        return 1
+    try:
+        rounds = json.loads(path.read_text())["rounds"]
+        if not isinstance(rounds, int) or rounds < 1:
+            raise ValueError("rounds must be a whole number >= 1")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise SeriesError(f"{path}: not a rounds file ({e})") from None
+    return rounds
 
 
 def in_shard(cid: int, shard: tuple[int, int]) -> bool:
@@ -123,10 +148,25 @@ class Series:
             raise SeriesError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         self.spec, self.out, self.shard, self.engine = spec, Path(out), shard, engine
         self.spec_file = Path(spec_file).resolve() if spec_file else None
-        self.candidates = plan(spec)
+        self.rounds = load_rounds(self.out)
+        self.candidates = plan(spec, self.rounds)
         self._stages: dict[str, Stage] = {}
         self.notes: list[str] = []  # engine fallbacks (engines.choose_engine), for the CLI to show
         self._last_source: tuple[tuple, np.ndarray] | None = None
+
+    def add_round(self) -> list[Candidate]:
+        """One more round of candidates (``candidates`` more per source), saved with the series; the new ones."""
+        if len(self.candidates) + len(self.candidates) // self.rounds > MAX_CANDIDATES:
+            raise SeriesError(f"more candidates would pass {MAX_CANDIDATES:,}")
+        self.out.mkdir(parents=True, exist_ok=True)
+        try:
+            write_text(self.out / ROUNDS, json.dumps({"rounds": self.rounds + 1}) + "\n")
+        except OSError as e:
+            raise SeriesError(f"{self.out / ROUNDS}: cannot save ({e.strerror or e})") from None
+        self.rounds += 1
+        before = len(self.candidates)
+        self.candidates = plan(self.spec, self.rounds)
+        return self.candidates[before:]
 
     def reprinted(self, spec: SeriesSpec) -> Series:
         """This series with ``spec``'s print settings (its candidates the same), sharing the models already loaded."""

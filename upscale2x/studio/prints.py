@@ -1,4 +1,5 @@
-"""The studio's print queue: picks rendered at print size one at a time, with progress, by the series' own code.
+"""The studio's work queue: picks rendered at print size one at a time, and more candidates, with progress, by the
+series' own code.
 
 A job is (candidate id, print size, dpi, format); asking again for one queued, running or finished does nothing
 (two clicks on "render" render once). Each job runs ``Series.render_picks`` (the path of `upscale2x series
@@ -26,7 +27,7 @@ class Cancelled(Exception):
 
 @dataclass
 class Job:
-    id: int  # candidate id
+    id: int  # candidate id (-1 for a round of more candidates)
     size: str  # print size, as in a spec ("A3", "30x30cm")
     dpi: int
     format: str  # tiff or png
@@ -37,6 +38,7 @@ class Job:
     seconds_left: float | None = None
     file: str = ""  # the print's file name, once done
     error: str = ""
+    kind: str = "print"  # print, or candidates (one more round of them)
 
     @property
     def key(self) -> tuple:
@@ -80,6 +82,17 @@ class PrintQueue:
         self._queue.put(job)
         return job
 
+    def more(self) -> Job:
+        """Queue one more round of candidates (series.add_round); the one already queued or running if any."""
+        with self._lock:
+            for j in self.jobs:
+                if j.kind == "candidates" and j.state in ("queued", "running"):
+                    return j
+            job = Job(-1, "", 0, "", kind="candidates")
+            self.jobs.append(job)
+        self._queue.put(job)
+        return job
+
     def close(self, timeout: float = 30.0) -> None:
         """Stop: the running render unwinds (its temporary file removed), queued ones are dropped."""
         self._closing.set()
@@ -92,21 +105,35 @@ class PrintQueue:
                 return
             self._run(job)
 
+    def _progress(self, job: Job):
+        def progress(done: int, total: int, note: str = "") -> None:
+            if self._closing.is_set():
+                raise Cancelled
+            if job.kind == "candidates" or "cells" in note:
+                job.done, job.total = done, total
+                elapsed = time.monotonic() - job.started
+                job.seconds_left = elapsed / done * (total - done) if done else None
+
+        return progress
+
     def _run(self, job: Job) -> None:
         job.state, job.started = "running", time.monotonic()
+        if job.kind == "candidates":
+            try:
+                new = self.series.add_round()
+                result = self.series.render_candidates(self._progress(job))
+                job.file = f"{len(new)} candidates"
+                job.state, job.error = ("failed", result.failures[0]) if result.failures else ("done", "")
+            except Cancelled:
+                job.state, job.error = "failed", "stopped"
+            except Upscale2xError as e:
+                job.state, job.error = "failed", str(e)
+            return
         try:
             spec = self.settings(job.size, job.dpi, job.format)
             run = self.series.reprinted(spec)  # the models are loaded once for the page's whole life
 
-            def progress(done: int, total: int, note: str = "") -> None:
-                if self._closing.is_set():
-                    raise Cancelled
-                if "cells" in note:
-                    job.done, job.total = done, total
-                    elapsed = time.monotonic() - job.started
-                    job.seconds_left = elapsed / done * (total - done) if done else None
-
-            result = run.render_picks([job.id], progress)
+            result = run.render_picks([job.id], self._progress(job))
             size = print_pixels(spec.print.size, spec.print.dpi)
             job.file = Path(run.pick_path(job.id, size)).name
             if result.failures:

@@ -122,6 +122,9 @@ def create_app(series: Series, vendor: Path | None = None) -> Starlette:
             return error(str(e), field, 422)
         return JSONResponse(asdict(job), status_code=202)
 
+    async def more(request: Request) -> Response:
+        return JSONResponse(asdict(queue.more()), status_code=202)
+
     def _prints() -> list[dict]:
         folder = out / "picks"
         found = []
@@ -168,6 +171,7 @@ def create_app(series: Series, vendor: Path | None = None) -> Starlette:
         Route("/api/series", series_info),
         Route("/api/picks", picks, methods=["GET", "PUT"]),
         Route("/api/prints", prints, methods=["GET", "POST"]),
+        Route("/api/candidates/more", more, methods=["POST"]),
         Route("/api/prints/{name}.dzi", deep_zoom),
         Route("/api/prints/{name}_files/{level:int}/{col:int}_{row:int}.png", tile),
     ]

@@ -61,10 +61,26 @@ function mb(bytes) {
   return (bytes / 1e6).toFixed(1) + " MB";
 }
 
+let roundsDone = 0;
+
 async function refreshPrints() {
   const { jobs, files } = await api("/api/prints");
+  const rounds = jobs.filter((j) => j.kind === "candidates" && j.state === "done").length;
+  if (rounds !== roundsDone) {
+    roundsDone = rounds;
+    await loadSeries(); // the new candidates join the grid
+  }
   $("jobs").replaceChildren(
     ...jobs.map((j) => {
+      if (j.kind === "candidates") {
+        const li = document.createElement("li");
+        li.className = "job more " + j.state;
+        const bar = document.createElement("progress");
+        bar.max = j.total || 1;
+        bar.value = j.done;
+        li.append("more candidates ", bar, ` ${j.state === "running" ? `${j.done}/${j.total} ${seconds(j.seconds_left)}` : j.state + (j.error ? `: ${j.error}` : "")}`);
+        return li;
+      }
       const li = document.createElement("li");
       li.className = "job " + j.state;
       li.dataset.id = j.id;
@@ -89,7 +105,8 @@ async function refreshPrints() {
     })
   );
   const busy = jobs.some((j) => j.state === "queued" || j.state === "running");
-  setTimeout(refreshPrints, busy ? 300 : 2000);
+  clearTimeout(timer);
+  timer = setTimeout(refreshPrints, busy ? 300 : 2000);
 }
 
 function show(name) {
@@ -116,6 +133,7 @@ async function render(event) {
         body: JSON.stringify({ id, size: $("print-size").value, dpi: Number($("print-dpi").value), format: $("print-format").value }),
       });
     }
+    refreshSoon();
   } catch (e) {
     $("print-error").textContent = e.message;
   } finally {
@@ -123,27 +141,39 @@ async function render(event) {
   }
 }
 
-async function main() {
+async function loadSeries() {
   series = await api("/api/series");
   picks = new Set(series.picks);
+  const known = new Set([...$("filter-source").options].map((o) => o.value));
+  for (const s of new Set(series.candidates.map((c) => c.source))) {
+    if (known.has(s)) continue;
+    const o = document.createElement("option");
+    o.value = s;
+    o.textContent = s.split("/").pop();
+    $("filter-source").append(o);
+  }
+  drawGrid();
+}
+
+async function main() {
+  await loadSeries();
   $("title").textContent = series.name;
   const short = (name) => name.split("/").pop();
   $("chain").textContent = `${short(series.model)} → ${short(series.upscaler)} × n · ${series.candidates.length} candidates`;
   $("print-size").value = series.print.size;
   $("print-dpi").value = series.print.dpi;
   $("print-format").value = series.print.format;
-  const sources = [...new Set(series.candidates.map((c) => c.source))];
-  for (const s of sources) {
-    const o = document.createElement("option");
-    o.value = s;
-    o.textContent = s.split("/").pop();
-    $("filter-source").append(o);
-  }
+  $("more").addEventListener("click", () => api("/api/candidates/more", { method: "POST" }).then(refreshSoon));
   $("filter-source").addEventListener("change", drawGrid);
   $("filter-seed").addEventListener("input", drawGrid);
   $("print-form").addEventListener("submit", render);
-  drawGrid();
   refreshPrints();
+}
+
+let timer = null;
+function refreshSoon() {
+  clearTimeout(timer);
+  timer = setTimeout(refreshPrints, 50);
 }
 
 main().catch((e) => {

@@ -4,6 +4,7 @@ import io
 import os
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 from starlette.testclient import TestClient
@@ -124,3 +125,29 @@ def test_generate_more_renders_a_round_of_candidates_with_progress(studio):
     assert done[0]["state"] == "done" and done[0]["done"] == done[0]["total"] > 0
     info = client.get("/api/series").json()
     assert [c["id"] for c in info["candidates"]] == list(range(8)) and all(c["rendered"] for c in info["candidates"])
+
+
+def test_a_dropped_image_renders_through_the_chosen_model_for_the_before_after(studio, tiny_bundles, tmp_path):
+    client, series = studio
+    img = tmp_path / "drop.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (12, 10, 3), dtype=np.uint8)).save(img)
+    data = img.read_bytes()
+    r = client.post(f"/api/render?model={tiny_bundles['sr8x']}", content=data)
+    assert r.status_code == 200, r.json()
+    before, after = client.get(r.json()["before"]), client.get(r.json()["after"])
+    assert Image.open(io.BytesIO(before.content)).size == (10, 12)
+    assert Image.open(io.BytesIO(after.content)).size == (80, 96)  # the model's 8x, as `upscale2x render` makes it
+    r2 = client.post(f"/api/render?chain={tiny_bundles['see']}", content=data)
+    assert r2.status_code == 200 and Image.open(io.BytesIO(client.get(r2.json()["after"]).content)).size == (10, 12)
+    for query, body, field in (
+        (f"model={tiny_bundles['sr8x']}", b"not an image", "image"),
+        (f"model={tiny_bundles['sr8x']}", b"", "image"),
+        ("model=nope", data, "model"),
+        (f"model={tiny_bundles['sr8x']}&scale=x", data, "scale"),
+        (f"model={tiny_bundles['sr8x']}&scale=99", data, "scale"),
+        (f"chain={tiny_bundles['see']},nope", data, "chain"),
+    ):
+        r = client.post(f"/api/render?{query}", content=body)
+        assert r.status_code == 422 and r.json()["field"] == field, (query, r.json())
+    assert client.get("/api/renders/../../s.toml").status_code == 404
+    assert [m["name"] for m in client.get("/api/models").json()]  # the shipped bundles to choose from

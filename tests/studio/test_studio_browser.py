@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -66,6 +67,15 @@ def test_pick_render_and_view_a_print_in_the_browser(tmp_path, tiny_series):
             while not tiles and time.time() < deadline:
                 page.wait_for_timeout(100)
             assert tiles and all(s == 200 for s in tiles), tiles
+            drop = tmp_path / "drop.png"
+            Image.fromarray(np.full((20, 24, 3), 128, np.uint8)).save(drop)
+            page.set_input_files("#trial-file", str(drop))
+            page.select_option("#trial-what", "model=sr8x")  # a shipped bundle, as a user picks it
+            page.click("#trial-go")
+            page.wait_for_selector("#compare:not([hidden]) #after[src]")
+            page.wait_for_function("document.getElementById('after').naturalWidth === 192")  # 24 px at 8x
+            page.fill("#slider", "20")
+            assert page.evaluate("document.getElementById('before-clip').style.width") == "20%"
             page.click("#more")  # generate more: a round of candidates joins the grid
             page.wait_for_function("document.querySelectorAll('.cand img[src]').length === 8", timeout=120000)
             for bad in ("files/../s.toml", "files/%2e%2e/s.toml", "static/..%2f..%2fserver.py", "files//etc/passwd"):

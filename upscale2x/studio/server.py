@@ -21,15 +21,17 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..errors import RenderError, SeriesError
+from ..errors import ImageReadError, RenderError, SeriesError, Upscale2xError
 from ..series.picks import load_picks, save_picks
 from ..series.run import Series
 from .prints import PrintQueue
 from .tiles import PrintTiles, dzi
+from .trial import render_trial, save_upload
 
 PAGE = Path(__file__).resolve().parent / "webpage"  # index.html, studio.js, studio.css (committed)
 CACHE = ".studio"  # inside the series folder: overviews and tiled copies of PNG prints
 PRINT_NAME = re.compile(r"[A-Za-z0-9_.-]+\.(tiff|png)")
+TRIAL_NAME = re.compile(r"(in|out)-[0-9a-f]{16}\.[a-z]+")
 
 
 def error(message: str, field: str | None = None, status: int = 400) -> JSONResponse:
@@ -125,6 +127,37 @@ def create_app(series: Series, vendor: Path | None = None) -> Starlette:
     async def more(request: Request) -> Response:
         return JSONResponse(asdict(queue.more()), status_code=202)
 
+    async def models(request: Request) -> Response:
+        from ..model.bundle import list_bundles
+
+        return JSONResponse([{"name": n, "task": c.task, "scale": c.spec.scale} for n, c in list_bundles()])
+
+    async def trial(request: Request) -> Response:
+        q = request.query_params
+        scale = q.get("scale") or None
+        if scale is not None and not scale.isdigit():
+            return error("scale must be a whole number", "scale", 422)
+        chain = tuple(filter(None, (q.get("chain") or "").split(",")))
+        model = q.get("model") or None
+        if model and chain:
+            return error("give a model or a chain, not both", "model", 422)
+        body = await request.body()
+        try:
+            src = await run_in_threadpool(save_upload, body, out / CACHE / "renders")
+            dst = await run_in_threadpool(render_trial, src, model, chain, int(scale) if scale else None, series.engine)
+        except ImageReadError as e:
+            return error(str(e), "image", 422)
+        except Upscale2xError as e:
+            text = str(e)
+            field = "scale" if "scale" in text else ("chain" if chain else "model")
+            return error(text, field, 422)
+        return JSONResponse({"before": f"/api/renders/{src.name}", "after": f"/api/renders/{dst.name}"})
+
+    async def trial_file(request: Request) -> Response:
+        name = request.path_params["name"]
+        found = inside(out / CACHE / "renders", name) if TRIAL_NAME.fullmatch(name) else None
+        return FileResponse(found) if found else error("no such render", "name", 404)
+
     def _prints() -> list[dict]:
         folder = out / "picks"
         found = []
@@ -172,6 +205,9 @@ def create_app(series: Series, vendor: Path | None = None) -> Starlette:
         Route("/api/picks", picks, methods=["GET", "PUT"]),
         Route("/api/prints", prints, methods=["GET", "POST"]),
         Route("/api/candidates/more", more, methods=["POST"]),
+        Route("/api/models", models),
+        Route("/api/render", trial, methods=["POST"]),
+        Route("/api/renders/{name}", trial_file),
         Route("/api/prints/{name}.dzi", deep_zoom),
         Route("/api/prints/{name}_files/{level:int}/{col:int}_{row:int}.png", tile),
     ]

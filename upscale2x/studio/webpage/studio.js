@@ -144,6 +144,9 @@ async function render(event) {
 async function loadSeries() {
   series = await api("/api/series");
   picks = new Set(series.picks);
+  $("title").textContent = series.name;
+  const short = (name) => name.split("/").pop();
+  $("chain").textContent = `${short(series.model)} → ${short(series.upscaler)} × n · ${series.candidates.length} candidates`;
   const known = new Set([...$("filter-source").options].map((o) => o.value));
   for (const s of new Set(series.candidates.map((c) => c.source))) {
     if (known.has(s)) continue;
@@ -155,11 +158,67 @@ async function loadSeries() {
   drawGrid();
 }
 
+async function loadModels() {
+  const models = await api("/api/models");
+  const what = $("trial-what");
+  for (const m of models) {
+    const o = document.createElement("option");
+    if (m.scale > 1) {
+      o.value = "model=" + encodeURIComponent(m.name);
+      o.textContent = `${m.name} (${m.scale}x)`;
+    } else {
+      o.value = "chain=" + encodeURIComponent(m.name);
+      o.textContent = `${m.name} (${m.task})`;
+    }
+    what.append(o);
+  }
+}
+
+async function trial(event) {
+  event.preventDefault();
+  $("trial-error").textContent = "";
+  const file = $("trial-file").files[0];
+  if (!file) {
+    $("trial-error").textContent = "choose or drop an image first";
+    return;
+  }
+  const scale = $("trial-scale").value;
+  const query = $("trial-what").value + (scale ? `&scale=${scale}` : "");
+  $("trial-go").disabled = true;
+  try {
+    const r = await fetch(`/api/render?${query}`, { method: "POST", body: file });
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.error);
+    $("compare").hidden = false;
+    $("after").src = body.after;
+    $("before").src = body.before;
+    await $("after").decode();
+    $("before").style.height = $("after").clientHeight + "px";
+    $("before").style.width = $("after").clientWidth + "px";
+  } catch (e) {
+    $("trial-error").textContent = e.message;
+  } finally {
+    $("trial-go").disabled = false;
+  }
+}
+
+function setupTrial() {
+  $("trial-form").addEventListener("submit", trial);
+  $("slider").addEventListener("input", () => ($("before-clip").style.width = $("slider").value + "%"));
+  const drop = $("drop");
+  drop.addEventListener("dragover", (e) => (e.preventDefault(), drop.classList.add("over")));
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    $("trial-file").files = e.dataTransfer.files;
+  });
+}
+
 async function main() {
   await loadSeries();
-  $("title").textContent = series.name;
-  const short = (name) => name.split("/").pop();
-  $("chain").textContent = `${short(series.model)} → ${short(series.upscaler)} × n · ${series.candidates.length} candidates`;
+  await loadModels();
+  setupTrial();
   $("print-size").value = series.print.size;
   $("print-dpi").value = series.print.dpi;
   $("print-format").value = series.print.format;

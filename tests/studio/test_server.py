@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from upscale2x.io.read import read_image
 from upscale2x.series.picks import load_picks
+from upscale2x.series.run import Series
 from upscale2x.studio.server import create_app
 
 
@@ -151,3 +152,10 @@ def test_a_dropped_image_renders_through_the_chosen_model_for_the_before_after(s
         assert r.status_code == 422 and r.json()["field"] == field, (query, r.json())
     assert client.get("/api/renders/../../s.toml").status_code == 404
     assert [m["name"] for m in client.get("/api/models").json()]  # the shipped bundles to choose from
+
+
+def test_a_restarted_server_shows_the_same_picks(studio):
+    client, series = studio
+    client.put("/api/picks", json={"picks": [2]})
+    with TestClient(create_app(Series(series.spec, series.out))) as again:
+        assert again.get("/api/picks").json() == {"picks": [2]}

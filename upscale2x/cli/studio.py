@@ -66,7 +66,7 @@ def studio(
     url = f"http://{'localhost' if host == '127.0.0.1' else host}:{port}/"
     if host != "127.0.0.1":
         warn(f"serving on {host}: other machines on the network can open the studio")
-    err.print(f"studio of {plain(series.out)} at {url} (Ctrl-C to stop)")
+    err.print(f"studio of {plain(series.out)} at {url} (Ctrl-C to stop)", soft_wrap=True)
     if browser:
         import webbrowser
 

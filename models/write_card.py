@@ -45,6 +45,25 @@ SOURCES["sr8x-dream"] = (
   entirely: `photos/kodak24/`, and 78 of these images by the run's own seeded split."""
 )
 
+SOURCES[
+    "see-faces"
+] = """- 1,492 portraits of 190 people from `shared/data/faces/celeba/` (a subset of CelebA's aligned images, Liu et
+  al., 178x218 head and shoulders; every fourth image by CelebA number of the people numbered 0-189). CelebA's
+  terms: **non-commercial research use only**: this model inherits that restriction.
+- Held out entirely: the 10 people numbered 190-199 (299 photos; `benchmarks/imagine.py --photos` measures on
+  48 of them), and the run's own seeded 5 % split.
+- Started from a flowers model with a bilinear decoder (`runs/see-flowers-bl`, see models/TRAINING.md section
+  5), itself from `see-flowers`: Oxford 102 flower photos, research use."""
+SOURCES["sr8x-real"] = (
+    SOURCES["sr8x"]
+    + """
+- The phase that made it robust to photos as they arrive (`--degrade`): the 472 flower photos, 1,093 everyday
+  photographs of `shared/data/photos/` (BSDS500 train and test splits, research use; 693 ImageNet-1k samples,
+  **non-commercial research use**) and the 42 wallpapers above, 1,607 images at native resolution, each input
+  put through blur, a down-and-up resize, noise and JPEG (quality 35-95) in a random order. Held out entirely:
+  `photos/kodak24/` and scikit-image's photos."""
+)
+
 QUALITY_KEYS = ("quality_skimage", "quality_heldout_wallpapers")
 QUALITY_WHAT = (
     "`python benchmarks/quality.py` (scikit-image's colour photos, whole images, tiled)",

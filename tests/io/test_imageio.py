@@ -1,4 +1,5 @@
 import struct
+import time
 import zlib
 
 import numpy as np
@@ -264,3 +265,21 @@ def test_a_full_disk_is_one_error_and_leaves_nothing(tmp_path, monkeypatch, fmt)
         with ImageWriter(tmp_path / f"o.{fmt}", 300, 300, 3) as w:
             w.write(np.random.default_rng(0).random((300, 300, 3), dtype=np.float32))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_srgb_tag_of_a_converted_image_is_the_same_bytes_every_time(tmp_path):
+    """LittleCMS stamps the time into a profile it makes: reads a second apart tagged their images (and so the
+    renders' outputs) with different bytes, and the Adobe RGB test above failed when its render crossed a second."""
+    import subprocess
+    import sys
+
+    from iccprofile import ADOBE
+
+    Image.fromarray(np.full((4, 4, 3), 90, np.uint8)).save(tmp_path / "adobe.png", icc_profile=ADOBE)
+    code = (
+        "import sys; from upscale2x.io.read import read_image; sys.stdout.write(read_image(sys.argv[1]).info.icc.hex())"
+    )
+    first = read_image(tmp_path / "adobe.png").info.icc
+    time.sleep(1.05)
+    other = subprocess.run([sys.executable, "-c", code, str(tmp_path / "adobe.png")], capture_output=True, text=True)
+    assert bytes.fromhex(other.stdout) == first  # another process, another second: the same bytes

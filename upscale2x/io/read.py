@@ -8,6 +8,8 @@ can carry them over.
 
 from __future__ import annotations
 
+import functools
+import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,13 +142,24 @@ def _to_srgb(path: Path, img: Image.Image, icc: bytes) -> tuple[np.ndarray, byte
     if src.mode == "RGBA":
         a, src = src.getchannel("A"), src.convert("RGB")
     try:
-        srgb = ImageCms.createProfile("sRGB")
-        out = ImageCms.profileToProfile(src, source, srgb, outputMode="RGB")
+        out = ImageCms.profileToProfile(src, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
     except ImageCms.PyCMSError as e:
         raise ImageReadError(f"{path}: cannot convert its ICC profile to sRGB ({e})") from None
     if a is not None:
         out.putalpha(a)
-    return np.asarray(out), ImageCms.ImageCmsProfile(srgb).tobytes()
+    return np.asarray(out), srgb_profile()
+
+
+@functools.cache
+def srgb_profile() -> bytes:
+    """LittleCMS's sRGB profile, its header date fixed (bytes 24-35; the profile ID is 0, so nothing else
+    depends on them): LittleCMS stamps the current time, so two renders of one image in different seconds
+    tagged their outputs with different bytes."""
+    from PIL import ImageCms
+
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    data[24:36] = struct.pack(">6H", 2000, 1, 1, 0, 0, 0)
+    return bytes(data)
 
 
 def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:

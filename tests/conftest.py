@@ -63,3 +63,41 @@ def assert_litert_agrees(folder, quantize: str, out) -> None:
     want = np.asarray(keras_cells(load_bundle(out).model, card, cells))
     bound = 1e-5 if quantize == "none" else 2 * litert_record(card)["max_error"] + 1e-4
     assert got.shape == want.shape == (2, 256, 256, 3) and np.abs(got - want).max() <= bound
+
+
+# The studio's tests (tests/studio) share one tiny rendered series.
+TINY_SERIES_SPEC = """
+[series]
+name = "t"
+model = "{see}"
+upscaler = "{sr}"
+candidates = 2
+seed = 5
+
+[sources]
+images = ["a.png"]
+generated = 1
+size = 32
+
+[print]
+size = "1x0.5in"
+dpi = 100
+format = "tiff"
+"""
+
+
+@pytest.fixture
+def tiny_series(tmp_path, tiny_bundles):
+    """A rendered series of 4 candidates (the tiny see bundle; prints through the tiny sr8x) in tmp_path/out."""
+    import numpy as np
+    from PIL import Image
+
+    from upscale2x.series.run import Series
+    from upscale2x.series.spec import load_spec
+
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((24, 30, 3)) * 255).astype(np.uint8)).save(tmp_path / "a.png")
+    (tmp_path / "s.toml").write_text(TINY_SERIES_SPEC.format(see=tiny_bundles["see"], sr=tiny_bundles["sr8x"]))
+    series = Series(load_spec(tmp_path / "s.toml"), tmp_path / "out")
+    series.render_candidates()
+    return series

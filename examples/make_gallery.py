@@ -1,7 +1,8 @@
 """Make the README gallery: input (pixels enlarged) | bicubic | sr8x | sr8x-detail, a sketch through the see models,
 and a 100 % crop of a 64x chain (sketch -> see-flowers -> sr8x -> sr8x, a 16384x16384 print).
 
-python examples/make_gallery.py        (writes examples/gallery.png, gallery_see.png and gallery_64x.png)
+python examples/make_gallery.py              (writes examples/gallery.png, gallery_see.png and gallery_64x.png)
+python examples/make_gallery.py --portraits (writes examples/gallery_portraits.png from examples/portraits.toml)
 """
 
 from __future__ import annotations
@@ -88,7 +89,54 @@ def print_scale_crop(sketch: np.ndarray) -> np.ndarray:
     )
 
 
+def portraits() -> np.ndarray:
+    """The portrait workflow: the example face sketches | three mixes of them | see-faces' candidates of each mix |
+    a 100 % crop of a candidate's A3 print at 300 dpi (through the imagining upscaler twice)."""
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from upscale2x.series.run import Series, jitter
+    from upscale2x.series.spec import load_spec
+
+    spec = load_spec(HERE / "portraits.toml")
+    faces = sorted((HERE / "faces").glob("sketch_*.png"))
+    small = lambda a: np.asarray(Image.fromarray((a * 255 + 0.5).astype(np.uint8)).resize((128, 128)), np.float32) / 255  # noqa: E731
+    inputs = np.concatenate([small(read_image(f).rgb) for f in faces], axis=0)
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        series = Series(replace(spec, candidates=2), tmp)
+        series.render_candidates()
+        starts, cands = [], []
+        for c in series.candidates:
+            if c.id % 2 == 0:
+                starts.append(small(jitter(series.source(c), c)))
+            cands.append(small(read_image(series.candidate_path(c.id)).rgb))
+        column = lambda imgs: np.concatenate(imgs, axis=0)  # noqa: E731
+        pairs = [np.concatenate(cands[i : i + 2], axis=1) for i in range(0, len(cands), 2)]
+        world = read_image(series.candidate_path(0)).rgb  # the first candidate, 256 px
+        up = series.stage(spec.upscaler, None)
+        y, x = 100, 96  # an eye of the face
+        x8 = up.run(world[y - 24 : y + 24, x - 24 : x + 24])  # 384 px of the 8x octave
+        x64 = up.run(x8[128:256, 128:256])[256:768, 256:768]  # 512 px of the 64x octave: 8 px of the candidate
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return labelled(
+        [
+            ("face sketches", column([inputs])),
+            ("mixes of two (series mix = 2)", column(starts)),
+            ("see-faces candidates", column(pairs)),
+            (f"100 % of a 64x print ({spec.upscaler} twice)", x64),
+        ]
+    )
+
+
 def main() -> None:
+    import sys
+
+    if "--portraits" in sys.argv:
+        write_image(HERE / "gallery_portraits.png", portraits(), overwrite=True)
+        return
     small = read_image(HERE / "coffee.png").rgb
     nearest = np.repeat(np.repeat(small, 8, axis=0), 8, axis=1)
     bicubic = np.asarray(preprocess.sr8x_lift(small[None]))[0]

@@ -51,7 +51,7 @@ SOURCES[
   al., 178x218 head and shoulders; every fourth image by CelebA number of the people numbered 0-189). CelebA's
   terms: **non-commercial research use only**: this model inherits that restriction.
 - Held out entirely: the 10 people numbered 190-199 (299 photos; `benchmarks/imagine.py --photos` measures on
-  48 of them), and the run's own seeded 5 % split.
+  an even sample of 43), and the run's own seeded 5 % split.
 - Started from a flowers model with a bilinear decoder (`runs/see-flowers-bl`, see models/TRAINING.md section
   5), itself from `see-flowers`: Oxford 102 flower photos, research use."""
 SOURCES["sr8x-real"] = (

@@ -65,8 +65,8 @@ def assert_litert_agrees(folder, quantize: str, out) -> None:
     assert got.shape == want.shape == (2, 256, 256, 3) and np.abs(got - want).max() <= bound
 
 
-# The studio's tests (tests/studio) share one tiny rendered series.
-TINY_SERIES_SPEC = """
+# A tiny print series: the series tests' spec (tests/series) and, rendered, the studio's series (tests/studio).
+SERIES_SPEC = """
 [series]
 name = "t"
 model = "{see}"
@@ -75,29 +75,46 @@ candidates = 2
 seed = 5
 
 [sources]
-images = ["a.png"]
+images = ["src/*.png"]
 generated = 1
+generator = "{gen}"
 size = 32
 
+[variation]
+shift = 2
+rotate = 3.0
+contrast = 0.1
+
+[sheet]
+columns = 3
+thumb = 32
+
 [print]
-size = "1x0.5in"
-dpi = 100
+size = "{size}"
+dpi = {dpi}
 format = "tiff"
+bits = 16
 """
+
+
+def write_series_spec(root, bundles, gen="blobs", size="1x0.5in", dpi=100, extra=""):
+    """``root/s.toml`` over one 30x24 source image in ``root/src`` and one generated start: 4 candidates."""
+    from PIL import Image
+
+    (root / "src").mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((24, 30, 3)) * 255).astype(np.uint8)).save(root / "src" / "a.png")
+    path = root / "s.toml"
+    path.write_text(SERIES_SPEC.format(see=bundles["see"], sr=bundles["sr8x"], gen=gen, size=size, dpi=dpi) + extra)
+    return path
 
 
 @pytest.fixture
 def tiny_series(tmp_path, tiny_bundles):
-    """A rendered series of 4 candidates (the tiny see bundle; prints through the tiny sr8x) in tmp_path/out."""
-    import numpy as np
-    from PIL import Image
-
+    """That series rendered (4 candidates of the tiny see bundle; prints through the tiny sr8x) in tmp_path/out."""
     from upscale2x.series.run import Series
     from upscale2x.series.spec import load_spec
 
-    rng = np.random.default_rng(0)
-    Image.fromarray((rng.random((24, 30, 3)) * 255).astype(np.uint8)).save(tmp_path / "a.png")
-    (tmp_path / "s.toml").write_text(TINY_SERIES_SPEC.format(see=tiny_bundles["see"], sr=tiny_bundles["sr8x"]))
-    series = Series(load_spec(tmp_path / "s.toml"), tmp_path / "out")
+    series = Series(load_spec(write_series_spec(tmp_path, tiny_bundles)), tmp_path / "out")
     series.render_candidates()
     return series

@@ -3,6 +3,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import write_series_spec
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -14,47 +15,11 @@ from upscale2x.series.spec import load_spec, print_pixels
 
 runner = CliRunner()
 
-SPEC = """
-[series]
-name = "t"
-model = "{see}"
-upscaler = "{sr}"
-candidates = 2
-seed = 5
-
-[sources]
-images = ["src/*.png"]
-generated = 1
-generator = "{gen}"
-size = 32
-
-[variation]
-shift = 2
-rotate = 3.0
-contrast = 0.1
-
-[sheet]
-columns = 3
-thumb = 32
-
-[print]
-size = "{size}"
-dpi = {dpi}
-format = "tiff"
-bits = 16
-"""
-
 
 @pytest.fixture
 def spec_file(tmp_path, tiny_bundles):
     def make(gen="blobs", size="1x0.5in", dpi=100, extra=""):
-        (tmp_path / "src").mkdir(exist_ok=True)
-        rng = np.random.default_rng(0)
-        Image.fromarray((rng.random((24, 30, 3)) * 255).astype(np.uint8)).save(tmp_path / "src" / "a.png")
-        text = SPEC.format(see=tiny_bundles["see"], sr=tiny_bundles["sr8x"], gen=gen, size=size, dpi=dpi) + extra
-        p = tmp_path / "s.toml"
-        p.write_text(text)
-        return p
+        return write_series_spec(tmp_path, tiny_bundles, gen, size, dpi, extra)
 
     return make
 

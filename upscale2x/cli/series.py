@@ -93,10 +93,6 @@ def series(
         picks = load_picks(run.out)
         if not picks:
             raise SeriesError(f"{run.out / PICKS_FILE}: no saved picks (pick some with --pick IDS or in the studio)")
-    elif picks:
-        known = len(run.candidates)
-        if max(picks) >= known:  # checked here too, so a bad id saves nothing
-            raise SeriesError(f"--pick: no candidate {max(picks)} (ids are 0..{known - 1})")
     if run.out.exists() and not run.out.is_dir():
         raise SeriesError(f"{run.out}: is a file; --out needs a folder")
     made = not run.out.exists()

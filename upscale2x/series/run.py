@@ -72,8 +72,8 @@ def plan(spec: SeriesSpec, rounds: int = 1) -> list[Candidate]:
         pools.append(pool)
     for r in range(rounds):
         for s_idx, source in enumerate(sources):
-            for k in range(r * per, (r + 1) * per):
-                cid = r * len(sources) * per + s_idx * per + k - r * per
+            for j in range(per):
+                cid, k = (r * len(sources) + s_idx) * per + j, r * per + j  # k: the source's own sequence
                 seed = int(np.random.default_rng([spec.seed, s_idx, k]).integers(0, 2**31 - 1))
                 rng = np.random.default_rng(seed)
                 shift = tuple(int(x) for x in rng.integers(-v.shift, v.shift + 1, 2))

@@ -14,7 +14,6 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from ..errors import SeriesError, Upscale2xError
 from ..series.run import Series
@@ -118,29 +117,21 @@ class PrintQueue:
 
     def _run(self, job: Job) -> None:
         job.state, job.started = "running", time.monotonic()
-        if job.kind == "candidates":
-            try:
-                new = self.series.add_round()
-                result = self.series.render_candidates(self._progress(job))
-                job.file = f"{len(new)} candidates"
-                job.state, job.error = ("failed", result.failures[0]) if result.failures else ("done", "")
-            except Cancelled:
-                job.state, job.error = "failed", "stopped"
-            except Upscale2xError as e:
-                job.state, job.error = "failed", str(e)
-            return
         try:
-            spec = self.settings(job.size, job.dpi, job.format)
-            run = self.series.reprinted(spec)  # the models are loaded once for the page's whole life
-
-            result = run.render_picks([job.id], self._progress(job))
-            size = print_pixels(spec.print.size, spec.print.dpi)
-            job.file = Path(run.pick_path(job.id, size)).name
-            if result.failures:
-                job.state, job.error = "failed", result.failures[0]
-            else:
-                job.state = "done"
+            result = self._more(job) if job.kind == "candidates" else self._print(job)
+            job.state, job.error = ("failed", result.failures[0]) if result.failures else ("done", "")
         except Cancelled:
             job.state, job.error = "failed", "stopped"
         except Upscale2xError as e:
             job.state, job.error = "failed", str(e)
+
+    def _more(self, job: Job):
+        new = self.series.add_round()
+        job.file = f"{len(new)} candidates"
+        return self.series.render_candidates(self._progress(job))
+
+    def _print(self, job: Job):
+        spec = self.settings(job.size, job.dpi, job.format)
+        run = self.series.reprinted(spec)  # the models are loaded once for the page's whole life
+        job.file = run.pick_path(job.id, print_pixels(spec.print.size, spec.print.dpi)).name
+        return run.render_picks([job.id], self._progress(job))

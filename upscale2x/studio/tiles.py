@@ -78,6 +78,7 @@ class PrintTiles:
         self.across = -(-self.width // TILE)
         self.factor = 2 ** max(0, math.ceil(math.log2(max(self.width, self.height) / OVERVIEW_SIDE)))
         self._overview: np.ndarray | None = None
+        self._overview_lock = threading.Lock()  # the viewer asks for many tiles at once: one overview is made
 
     def close(self) -> None:
         self._tif.close()
@@ -130,24 +131,27 @@ class PrintTiles:
 
     def overview(self) -> np.ndarray:
         """The print reduced ``factor`` times (cached as a PNG beside the others): float RGB."""
-        if self._overview is not None:
+        with self._overview_lock:
+            if self._overview is None:
+                self._overview = self._make_overview()
             return self._overview
+
+    def _make_overview(self) -> np.ndarray:
         from ..io.read import read_image
         from ..io.write import write_image
 
         path = self.cache / f"{self._key}.overview{self.factor}.png"
         if path.is_file():
-            self._overview = read_image(path).rgb.astype(np.float64)
-            return self._overview
+            return read_image(path).rgb.astype(np.float64)
         bands = []
         step = max(TILE, self.factor)  # bands of whole print tiles and whole overview rows
         for y in range(0, self.height, step):
             band = self._region(y, 0, min(self.height, y + step), self.width)
             bands.append(_area(band, self.factor))
-        self._overview = np.concatenate(bands)
+        overview = np.concatenate(bands)
         self.cache.mkdir(parents=True, exist_ok=True)
-        write_image(path, self._overview.astype(np.float32), overwrite=True)
-        return self._overview
+        write_image(path, overview.astype(np.float32), overwrite=True)
+        return overview
 
     def tile(self, level: int, col: int, row: int) -> np.ndarray:
         """View tile (col, row) of Deep Zoom ``level``: uint8 RGB. RenderError for a tile outside the image."""

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 from pathlib import Path
 
 from ..errors import ImageReadError, RenderError
 from ..io.atomic import write_bytes
-from ..render.files import RenderOptions, render_file
+from ..render.files import RenderOptions, plan_render, render_file
 
 MAX_BYTES = 20 * 2**20
 MAX_PIXELS = 1024 * 1024  # input pixels
@@ -55,14 +54,12 @@ def render_trial(src: Path, model: str | None, chain: tuple[str, ...], scale: in
         raise RenderError(f"scale must be 2..{MAX_SCALE} in the studio, got {scale}")
     from PIL import Image
 
-    from ..model.bundle import read_card, resolve_bundle
-
-    factor = scale or (math.prod(read_card(resolve_bundle(m)).spec.scale for m in chain) if chain else 8)
+    opts = RenderOptions(scale=scale, model=model or None, chain=chain, engine=engine, overwrite=True, fmt="png")
+    factor = plan_render(opts).scale  # from the cards, as the render will run it
     with Image.open(src) as im:
         pixels = im.width * im.height * factor**2
     if pixels > MAX_OUTPUT:
         raise RenderError(f"scale {factor} of this image makes {pixels / 1e6:.0f} MP; the studio renders up to 67 MP")
-    opts = RenderOptions(scale=scale, model=model or None, chain=chain, engine=engine, overwrite=True, fmt="png")
     key = hashlib.sha256(repr((src.name, model, chain, scale)).encode()).hexdigest()[:16]
     dst = src.parent / f"out-{key}.png"
     if dst.is_file():

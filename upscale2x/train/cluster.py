@@ -43,6 +43,10 @@ class Cluster:
     def chief(self) -> bool:
         return self.index == 0
 
+    def named(self, indexes) -> str:
+        """``worker 1 (host:port), ...`` for these worker indexes."""
+        return ", ".join(f"worker {i} ({self.workers[i]})" for i in indexes)
+
     @property
     def peers(self) -> dict[int, str]:
         """The other workers by index."""
@@ -88,7 +92,7 @@ def lost_peer(error: Exception, cluster: Cluster) -> str:
     named = {int(m) for m in re.findall(r"/job:(?:worker|chief)/replica:\d+/task:(\d+)", str(error))}
     named.discard(cluster.index)
     gone = sorted(named) or unreachable(cluster.peers)
-    return ", ".join(f"worker {i} ({cluster.workers[i]})" for i in gone) if gone else "a peer worker"
+    return cluster.named(gone) if gone else "a peer worker"
 
 
 def await_peers(cluster: Cluster, timeout: float, poll: float = 0.25) -> None:
@@ -112,8 +116,9 @@ def await_peers(cluster: Cluster, timeout: float, poll: float = 0.25) -> None:
             if not gone:
                 return
             if time.monotonic() > deadline:
-                who = ", ".join(f"worker {i} ({cluster.workers[i]})" for i in gone)
-                raise TrainError(f"{who} did not come within --peer-timeout {timeout:g} s; nothing was trained")
+                raise TrainError(
+                    f"{cluster.named(gone)} did not come within --peer-timeout {timeout:g} s; nothing was trained"
+                )
             time.sleep(poll)
     finally:
         _drain(listener)

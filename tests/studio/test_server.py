@@ -159,3 +159,12 @@ def test_a_restarted_server_shows_the_same_picks(studio):
     client.put("/api/picks", json={"picks": [2]})
     with TestClient(create_app(Series(series.spec, series.out))) as again:
         assert again.get("/api/picks").json() == {"picks": [2]}
+
+
+def test_a_file_in_picks_that_is_no_print_is_a_404_not_a_server_error(studio):
+    client, series = studio
+    (series.out / "picks").mkdir(exist_ok=True)
+    (series.out / "picks" / "t_0009_10x10.tiff").write_bytes(b"not a tiff")
+    for path in ("/api/prints/t_0009_10x10.tiff.dzi", "/api/prints/t_0009_10x10.tiff_files/0/0_0.png"):
+        r = client.get(path)
+        assert r.status_code == 404 and r.json()["field"] == "name", path

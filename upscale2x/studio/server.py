@@ -170,7 +170,10 @@ def create_app(series: Series, vendor: Path | None = None) -> Starlette:
         if not PRINT_NAME.fullmatch(name) or inside(out, f"picks/{name}") is None:
             return None
         if name not in viewers:
-            viewers[name] = PrintTiles(out / "picks" / name, out / CACHE)
+            try:
+                viewers[name] = PrintTiles(out / "picks" / name, out / CACHE)
+            except RenderError:  # not a print upscale2x wrote (or unreadable): nothing to view
+                return None
         return viewers[name]
 
     async def deep_zoom(request: Request) -> Response:

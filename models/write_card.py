@@ -57,7 +57,7 @@ SOURCES[
 SOURCES["sr8x-real"] = (
     SOURCES["sr8x"]
     + """
-- The phase that made it robust to photos as they arrive (`--degrade`): the 472 flower photos, 1,093 everyday
+- The phase that made it robust to photos as they arrive (`--degrade full`): the 472 flower photos, 1,093 everyday
   photographs of `shared/data/photos/` (BSDS500 train and test splits, research use; 693 ImageNet-1k samples,
   **non-commercial research use**) and the 42 wallpapers above, 1,607 images at native resolution, each input
   put through blur, a down-and-up resize, noise and JPEG (quality 35-95) in a random order. Held out entirely:
@@ -146,8 +146,10 @@ def _training_lines(t: dict) -> list[str]:
         dropout = "" if p.get("dropout", True) else ", no dropout"
         if p.get("dream"):
             data += f", inputs at {p['dream'][0]}-{p['dream'][1]}x the 8x downscale (`--dream`)"
-        if p.get("degrade"):
-            data += ", inputs blurred, resized, noised and JPEG-compressed in a random order (`--degrade`)"
+        if p.get("degrade") in (True, "full"):
+            data += ", inputs blurred, resized, noised and JPEG-compressed in a random order (`--degrade full`)"
+        elif p.get("degrade") == "jpeg":
+            data += ", inputs JPEG-compressed at quality 30-95 on a shifted grid, a fifth clean (`--degrade jpeg`)"
         dropout += ", bfloat16 arithmetic (`--precision bf16`)" if p.get("precision") == "bf16" else ""
         blocks, before = p.get("res_blocks", 0), phases[i - 1].get("res_blocks", 0) if i else 0
         start += f"grown to {blocks} residual blocks, " if blocks != before else ""

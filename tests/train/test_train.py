@@ -837,7 +837,7 @@ def test_a_resumed_run_records_its_changed_settings(tmp_path, images):
 
 
 def test_degraded_inputs_are_seeded_bounded_and_unlike_the_clean_ones(tmp_path, images):
-    """--degrade: blur, resize, noise and JPEG in a random order per example; the same seed gives the same input
+    """--degrade full: blur, resize, noise and JPEG in a random order per example; the same seed gives the same input
     (exact resume), other seeds other orders and strengths; the card records it; not for 1x tasks."""
     from upscale2x.model._tf import tf
     from upscale2x.model.bundle import load_bundle
@@ -847,20 +847,58 @@ def test_degraded_inputs_are_seeded_bounded_and_unlike_the_clean_ones(tmp_path, 
 
     rng = np.random.default_rng(0)
     x = tf.constant(rng.random((32, 32, 3), dtype=np.float32))
-    outs = [degrade(x, tf.constant([0, s], tf.int64)).numpy() for s in range(6)]
-    np.testing.assert_array_equal(outs[0], degrade(x, tf.constant([0, 0], tf.int64)).numpy())
+    outs = [degrade(x, tf.constant([0, s], tf.int64), "full").numpy() for s in range(6)]
+    np.testing.assert_array_equal(outs[0], degrade(x, tf.constant([0, 0], tf.int64), "full").numpy())
     assert all(o.shape == (32, 32, 3) and 0 <= o.min() and o.max() <= 1 for o in outs)
     assert all(np.abs(o - x.numpy()).mean() > 0.01 for o in outs)  # each differs from the clean input
     assert len({o.tobytes() for o in outs}) == 6 and len(ORDERS) == 24
     img = tf.constant((rng.random((300, 300, 3)) * 255).astype(np.uint8))
     seed = tf.constant([0, 3], tf.int64)
-    a, t1 = make_pair(img, seed, "sr8x", True, degrade=True)
+    a, t1 = make_pair(img, seed, "sr8x", True, degrade="full")
     b, t2 = make_pair(img, seed, "sr8x", True)
     np.testing.assert_array_equal(t1.numpy(), t2.numpy())  # the target is untouched
     assert a.shape == b.shape and not np.allclose(a.numpy(), b.numpy())
-    assert load_bundle(train(_cfg(images, tmp_path / "deg", "sr8x", degrade=True))).card.training["degrade"] is True
+    assert load_bundle(train(_cfg(images, tmp_path / "deg", "sr8x", degrade="full"))).card.training["degrade"] == "full"
     with pytest.raises(TrainError, match="degrade is for upscaling tasks \\(sr8x\\), not see"):
-        _cfg(images, tmp_path / "x", "see", degrade=True)
+        _cfg(images, tmp_path / "x", "see", degrade="full")
+    with pytest.raises(TrainError, match="degrade must be one of none, jpeg, full, got 'blur'"):
+        _cfg(images, tmp_path / "x", "sr8x", degrade="blur")
+
+
+def test_jpeg_degrade_compresses_on_a_shifted_grid_and_leaves_a_share_clean():
+    """--degrade jpeg: each input is a JPEG of itself (quality 30-95) with its 8x8 block grid at a random offset, or
+    (about a fifth) the clean input; seeded."""
+    from upscale2x.model._tf import tf
+    from upscale2x.train.degrade import JPEG_CLEAN_SHARE, degrade
+
+    # a smooth image: JPEG at quality >= 30 stays close to it, and its block edges show in the error
+    yy, xx = np.mgrid[0:32, 0:32] / 31.0
+    x = np.stack([np.sin(3 * xx + yy), np.cos(2 * yy), xx * yy], -1).astype(np.float32) * 0.4 + 0.5
+    outs = [degrade(tf.constant(x), tf.constant([1, s], tf.int64), "jpeg").numpy() for s in range(60)]
+    np.testing.assert_array_equal(outs[5], degrade(tf.constant(x), tf.constant([1, 5], tf.int64), "jpeg").numpy())
+    clean = [o for o in outs if np.array_equal(o, x)]
+    assert 0.05 < len(clean) / len(outs) < 0.4 and JPEG_CLEAN_SHARE == 0.2
+    comp = [o for o in outs if not np.array_equal(o, x)]
+    assert all(o.shape == x.shape and 0 < np.abs(o - x).mean() < 0.05 for o in comp)
+
+    def grid_offset(o):  # the block grid: where the error jumps between neighbouring columns most, modulo 8
+        err = (o - x).mean(-1)
+        jumps = np.abs(np.diff(err, axis=1)).mean(0)  # between column i and i + 1
+        return int(np.argmax([jumps[k::8].mean() for k in range(8)]))
+
+    assert len({grid_offset(o) for o in comp}) >= 4  # not always at the crop's own origin
+    assert np.array_equal(degrade(tf.constant(x), tf.constant([1, 0], tf.int64), "none").numpy(), x)
+
+
+def test_a_run_saved_with_degrade_true_or_false_loads_as_full_or_none(tmp_path, images):
+    from upscale2x.train.config import TrainConfig
+
+    for old, new in ((True, "full"), (False, "none")):
+        cfg = _cfg(images, tmp_path / "r", "sr8x")
+        cfg.save(tmp_path / "c.json")
+        data = json.loads((tmp_path / "c.json").read_text())
+        (tmp_path / "c.json").write_text(json.dumps({**data, "degrade": old}))
+        assert TrainConfig.load(tmp_path / "c.json").degrade == new
 
 
 def test_resume_takes_the_runs_saved_settings_and_the_options_typed(tmp_path, images):

@@ -145,10 +145,10 @@ def train(
         ),
     ] = None,
     degrade: Annotated[
-        bool,
+        str,
         typer.Option(
-            help="sr8x: put each input through blur, resize, noise and JPEG in a random order (Real-ESRGAN's idea), "
-            "for a model robust to photos as they arrive."
+            help="sr8x inputs as photos arrive: none; jpeg (JPEG at quality 30-95, a fifth left clean: a model "
+            "robust to compressed photos); full (blur, resize, noise and JPEG in a random order, Real-ESRGAN's idea).",
         ),
     ] = D["degrade"],
     init_from: Annotated[

@@ -11,6 +11,9 @@ from ..fieldcheck import build
 from ..model.nets import MAX_DISC_SCALES, MAX_RES_BLOCKS, PADDINGS, PRECISIONS, PRESETS, UPSAMPLERS
 from ..model.tasks import TASKS
 
+# --degrade: none, jpeg (JPEG only, a share of inputs clean), full (blur, resize, noise, JPEG): train/degrade.py
+DEGRADE_MODES = ("none", "jpeg", "full")
+
 STRATEGIES = ("none", "mirrored", "multiworker")
 PIXEL_LOSSES = ("l1", "mse")  # the pixel term weighed by l1_weight (train/gan.py)
 GAN_LOSSES = ("bce", "lsgan", "hinge")  # adversarial losses (train/gan.py): pix2pix's, least squares, hinge
@@ -83,9 +86,10 @@ class TrainConfig:
     # 8x tasks: make each training input at f x the 8x downscale, f log-uniform in [lo, hi] (pairs.dream_input), so
     # the target holds detail the input cannot: a model that invents it (sr8x-dream); None = the plain 8x input
     dream: tuple[float, float] | None = None
-    # 8x tasks: put each training input through blur, resize, noise and JPEG in a random order (train/degrade.py),
-    # as photos arrive, so the model does not sharpen JPEG blocks and noise into texture
-    degrade: bool = False
+    # 8x tasks: degrade each training input as photos arrive (train/degrade.py): none, jpeg (JPEG only, a share
+    # clean) or full (blur, resize, noise and JPEG in a random order), so the model does not sharpen JPEG blocks
+    # and noise into texture (a run saved with true/false loads as full/none)
+    degrade: str = "none"
     # float32, or bf16 (bfloat16 arithmetic, float32 weights: about 2x faster on CPUs with AMX or AVX-512 BF16);
     # the weights are float32 either way, so --resume may switch it, and the bundle is always float32
     precision: str = "float32"
@@ -154,7 +158,11 @@ class TrainConfig:
                 f"dream is for upscaling tasks (sr8x), not {self.task}",
             ),
             (
-                not self.degrade or self.task not in TASKS or TASKS[self.task].scale > 1,
+                self.degrade in DEGRADE_MODES,
+                f"degrade must be one of {', '.join(DEGRADE_MODES)}, got {self.degrade!r}",
+            ),
+            (
+                self.degrade == "none" or self.task not in TASKS or TASKS[self.task].scale > 1,
                 f"degrade is for upscaling tasks (sr8x), not {self.task}",
             ),
             (
@@ -195,6 +203,8 @@ class TrainConfig:
             data = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as e:
             raise TrainError(f"{path}: cannot read the run's settings ({e})") from None
+        if isinstance(data, dict) and isinstance(data.get("degrade"), bool):  # runs saved before --degrade MODE
+            data["degrade"] = "full" if data["degrade"] else "none"
         return build(cls, data, path, TrainError)
 
     def check_resumes(self, saved: TrainConfig, where: Path) -> None:

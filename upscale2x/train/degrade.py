@@ -4,6 +4,10 @@ Real-ESRGAN (Wang et al., 2021) trains on inputs degraded by blur, resize, noise
 act on the 32x32 input after the 8x area downscale, in a random order per example, each at a random strength, so
 the model learns the 8x of a photo as it arrives rather than of a clean downscale, and stops sharpening JPEG
 blocks into texture. Every random draw takes a stateless seed: an epoch is the same however often it is resumed.
+
+Two modes (``--degrade``): ``full`` is the above; ``jpeg`` only compresses (quality 30-95, 4:2:0, the block grid
+at a random offset, as a crop of a larger JPEG has it), leaving a share of the inputs clean, so the model keeps
+its clean 8x and learns to read through JPEG blocks without learning to undo a blur the inputs do not have.
 """
 
 from __future__ import annotations
@@ -11,11 +15,14 @@ from __future__ import annotations
 import itertools
 
 from ..model._tf import tf
+from .config import DEGRADE_MODES
 
 BLUR_SIGMA = (0.2, 1.2)  # px of the 32x32 input: a slight to a soft lens
 RESIZE = (0.5, 1.0)  # down to this share of the side (bilinear), then back up
 NOISE_SIGMA = (0.0, 0.03)  # Gaussian noise, of the [0, 1] range
 JPEG_QUALITY = (35, 95)  # as photos arrive from the web
+JPEG_ONLY_QUALITY = (30, 95)  # the jpeg mode's range
+JPEG_CLEAN_SHARE = 0.2  # the jpeg mode leaves this share of inputs clean
 
 
 def _blur(x, seed):
@@ -50,7 +57,32 @@ OPS = (_blur, _resize, _noise, _jpeg)
 ORDERS = tuple(itertools.permutations(range(len(OPS))))  # 24 orders
 
 
-def degrade(x, seed):
+def jpeg_only(x, seed):
+    """``x`` ``[h, w, 3]`` in [0, 1] JPEG-compressed at a random quality with its 8x8 grid at a random offset, or
+    (a ``JPEG_CLEAN_SHARE`` of draws) left as it is; same shape."""
+    s_clean, s_off, s_q = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+    h, w = tf.shape(x)[0], tf.shape(x)[1]
+    off = tf.random.stateless_uniform([2], s_off, 0, 8, dtype=tf.int32)
+    padded = tf.pad(x[None], [[0, 0], [off[0], 8 - off[0]], [off[1], 8 - off[1]], [0, 0]], mode="SYMMETRIC")[0]
+    q = tf.image.stateless_random_jpeg_quality(tf.clip_by_value(padded, 0.0, 1.0), *JPEG_ONLY_QUALITY, s_q)
+    y = tf.reshape(q[off[0] : off[0] + h, off[1] : off[1] + w], tf.shape(x))
+    clean = tf.random.stateless_uniform([], s_clean) < JPEG_CLEAN_SHARE
+    return tf.where(clean, x, y)
+
+
+def degrade(x, seed, mode: str = "full"):
+    """``x`` through the degradations of ``mode`` (``DEGRADE_MODES``): ``full`` :func:`real_world`, ``jpeg``
+    :func:`jpeg_only`, ``none`` unchanged."""
+    if mode == "none":
+        return x
+    if mode == "jpeg":
+        return jpeg_only(x, seed)
+    if mode == "full":
+        return real_world(x, seed)
+    raise ValueError(f"degrade must be one of {', '.join(DEGRADE_MODES)}, got {mode!r}")
+
+
+def real_world(x, seed):
     """``x`` ``[h, w, 3]`` in [0, 1] through blur, resize, noise and JPEG in a random order; same shape, in [0, 1].
 
     ``seed`` is a stateless seed pair. Each step's strength is drawn within this module's ranges.

@@ -11,7 +11,7 @@ from ..model import preprocess
 from ..model._tf import tf
 from ..model.tasks import TASKS
 from .data import CROP, SCALE_RANGE
-from .degrade import degrade as real_world
+from .degrade import degrade as degrade_input
 
 PAIRED_RESIZE = 286  # pix2pix: resize to 286x286, random crop 256
 
@@ -80,14 +80,14 @@ def make_pair(
     flip_vertical: bool = False,
     scale_range=None,
     dream=None,
-    degrade: bool = False,
+    degrade: str = "none",
 ):
     """(input, target) for one stored uint8 image (paired data: 6 channels, input first).
 
     ``scale_range`` (lo, hi): training crops at a random scale of the native pixels (:func:`_native_crop`);
     held-out pairs are always the whole-scene centre crop, so metrics compare across runs. ``dream`` (lo, hi):
     training inputs of an 8x task made by :func:`dream_input` (held-out pairs keep the plain 8x input).
-    ``degrade``: training inputs of an 8x task then go through ``degrade.degrade`` (blur, resize, noise, JPEG).
+    ``degrade``: training inputs of an 8x task then go through ``degrade.degrade`` in that mode (none, jpeg, full).
     """
     s_crop, s_flip, s_jit = _seeds(seed, 3)
     img = tf.image.convert_image_dtype(img, tf.float32)
@@ -111,8 +111,8 @@ def make_pair(
         inp = dream_input(target, s_jit, dream)
     else:
         inp = preprocess.transform(spec.train_input)(target)
-    if train and degrade:
-        inp = real_world(inp, tf.random.experimental.stateless_fold_in(s_jit, 7))
+    if train and degrade != "none":
+        inp = degrade_input(inp, tf.random.experimental.stateless_fold_in(s_jit, 7), degrade)
     if train and spec.train_jitter:
         inp = preprocess.transform(spec.train_jitter)(inp, s_jit)
     return inp, target

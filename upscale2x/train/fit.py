@@ -148,6 +148,20 @@ def _build(cfg: TrainConfig, global_batch: int):
     return model
 
 
+def checkpoint_of(model: Pix2Pix):
+    """What a run's checkpoint holds: both networks, both optimizers and the dropout seed generators' state."""
+    # Keras layers do not hand their dropout SeedGenerator state to tf.train.Checkpoint; track it explicitly so a
+    # resumed run draws the same dropout masks as an uninterrupted one.
+    rng = [v for v in model.generator.variables + model.discriminator.variables if "seed_generator" in v.path]
+    return tf.train.Checkpoint(
+        generator=model.generator,
+        discriminator=model.discriminator,
+        g_optimizer=model.g_optimizer,
+        d_optimizer=model.d_optimizer,
+        rng={f"state{i}": v for i, v in enumerate(rng)},
+    )
+
+
 def _float32_view(cfg: TrainConfig, model: Pix2Pix) -> Callable[[], Pix2Pix]:
     """What evaluation and the bundle use: ``model`` itself, or (bf16 training) a float32 twin of its generator
     with its current weights, so held-out metrics are those of the float32 bundle that is saved."""
@@ -287,16 +301,7 @@ def _train(cfg, out, resume, existed, on_status, on_skip, export_to, multiworker
             cfg.save(out / "train_config.json")
         if fresh and cfg.init_from:
             _record_source(cfg, out)
-    # Keras layers do not hand their dropout SeedGenerator state to tf.train.Checkpoint; track it explicitly so a
-    # resumed run draws the same dropout masks as an uninterrupted one.
-    rng = [v for v in model.generator.variables + model.discriminator.variables if "seed_generator" in v.path]
-    ckpt = tf.train.Checkpoint(
-        generator=model.generator,
-        discriminator=model.discriminator,
-        g_optimizer=model.g_optimizer,
-        d_optimizer=model.d_optimizer,
-        rng={f"state{i}": v for i, v in enumerate(rng)},
-    )
+    ckpt = checkpoint_of(model)
     chief = multiworker is None or multiworker.chief
     # Every worker checkpoints into its own --out (a resume restores each from its own); the chief alone writes
     # the bundle, the logs and the previews.

@@ -143,16 +143,42 @@ def test_the_page_runs_the_model_in_chromium_and_matches_python(tmp_path):
     assert r.exit_code == 0, r.output
     want = np.round(read_image(tmp_path / "python.png").rgb * 255)
     diff = np.abs(out[..., :3].astype(np.float64) - want)
-    # Tolerance: int8 weights (the browser) vs float32 (Keras), so it grows with how far the bundle's own int8 export
-    # is from Keras (its card records max and mean on probe cells). The previous see-flowers (probe mean 0.23/255):
-    # measured max 8, mean 0.50, 99th percentile 2; the GAN-trained one (probe mean 0.78/255, max 20/255): a
-    # reflect-padded sibling measured max 29, mean 1.45, 99th percentile 9. A wrong preprocessing is tens off.
+    # Tolerance: the page has the weights of the bundle's own LiteRT export (--quantize auto: int8, or float32 where
+    # int8 is far from Keras, as for the GPU-trained see-flowers: measured mean 0.0002, max 1), so it grows with how
+    # far that export is from Keras (its card records max and mean on probe cells). An int8 see-flowers (probe mean
+    # 0.23/255): measured max 8, mean 0.50, 99th percentile 2; a GAN-trained one (probe mean 0.78/255, max 20/255):
+    # max 29, mean 1.45, 99th percentile 9. A wrong preprocessing is tens off.
     rec = read_card(models_dir() / "see-flowers").exports["litert"]
     mean_q, max_q = rec["mean_error"] * 255, rec["max_error"] * 255
     bounds = (1.5 + 2 * mean_q, 4 + 8 * mean_q, 16 + 2 * max_q)
     got = (diff.mean(), np.percentile(diff, 99), diff.max())
     assert all(g <= b for g, b in zip(got, bounds, strict=True)), (got, bounds)
     assert (out[..., 3] == 255).all() and inp[..., :3].std() > 10  # a real camera frame, an opaque output
+
+
+@needs_runtime
+def test_each_model_gets_the_weights_its_own_litert_export_ships(tmp_path, tiny_bundles):
+    """--quantize auto (the default): a bundle whose shipped LiteRT export is float32 (int8 was far from Keras, as
+    for the GPU-trained see-flowers: 0.29 at worst) goes to the page in float32; one without an export in int8."""
+    import json
+    import shutil
+
+    from upscale2x.model.export import export_litert
+
+    plain = tmp_path / "plain"
+    shutil.copytree(tiny_bundles["see"], plain)
+    f32, _ = export_litert(plain, "none", tmp_path / "f32", max_error=1.0)
+    site = tmp_path / "site"
+    r = runner.invoke(app, ["web", str(plain), str(f32), "-o", str(site)])
+    assert r.exit_code == 0, r.output
+    entries = {m["name"]: m for m in json.loads((site / "models.json").read_text())["models"]}
+    assert (entries["plain"]["quantize"], entries["f32"]["quantize"]) == ("int8", "none")
+    assert entries["f32"]["bytes"] > entries["plain"]["bytes"]  # float32 weights (the graph also holds the resampling)
+    forced = tmp_path / "forced"
+    assert runner.invoke(app, ["web", str(f32), "-o", str(forced), "--quantize", "int8"]).exit_code == 0
+    assert json.loads((forced / "models.json").read_text())["models"][0]["quantize"] == "int8"
+    r = runner.invoke(app, ["web", str(f32), "-o", str(tmp_path / "bad"), "--quantize", "int4"])
+    assert r.exit_code != 0 and "--quantize must be one of auto, " in r.output and not (tmp_path / "bad").exists()
 
 
 @needs_runtime

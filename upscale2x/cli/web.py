@@ -22,7 +22,13 @@ def web(
         bool, typer.Option("--serve", help="Serve the site on localhost afterwards (or, without models, as it is).")
     ] = False,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free port).")] = 8000,
-    quantize: Annotated[str, typer.Option(help="Model weights: int8 (smallest), fp16 or none.")] = "int8",
+    quantize: Annotated[
+        str,
+        typer.Option(
+            help="Model weights: auto (as each model's own LiteRT export: int8, or float32 where int8 is far from "
+            "Keras), int8 (smallest), fp16 or none."
+        ),
+    ] = "auto",
     overwrite: Annotated[bool, typer.Option(help="Replace an existing site folder.")] = False,
 ) -> None:
     """Export MODELs as a live Learning-to-See page (webcam in, imagined world out), with --serve to open it."""

@@ -47,7 +47,18 @@ def frame_reference(folder: Path, rgba: np.ndarray) -> np.ndarray:
     return stage.run(rgba[..., :3].astype(np.float32) / 255.0)
 
 
-def export_site(models: list[str], out: str | Path, overwrite: bool = False, quantize: str = "int8") -> Path:
+AUTO = "auto"  # each model's weights as its own shipped LiteRT export has them (card: exports.litert.quantize)
+
+
+def site_quantize(card, quantize: str) -> str:
+    """The weights a model gets on the page: ``quantize``, or for ``auto`` the quantisation its card's LiteRT export
+    was measured good at (a GAN generator may be far off in int8: see-flowers 0.29 at worst), else int8."""
+    if quantize != AUTO:
+        return quantize
+    return card.exports.get("litert", {}).get("quantize", "int8")
+
+
+def export_site(models: list[str], out: str | Path, overwrite: bool = False, quantize: str = AUTO) -> Path:
     """Write the site for the see bundles ``models`` to ``out``; ModelError / RenderError (nothing written) if a
     model is not a see model, ``out`` exists without ``overwrite``, or the runtime is not built."""
     from ..model.bundle import load_bundle, read_card, resolve_bundle
@@ -56,8 +67,8 @@ def export_site(models: list[str], out: str | Path, overwrite: bool = False, qua
     out = Path(out)
     if not models:
         raise RenderError("give at least one see model")
-    if quantize not in QUANTIZE:
-        raise ModelError(f"--quantize must be one of {', '.join(QUANTIZE)}, got {quantize!r}")
+    if quantize not in (AUTO, *QUANTIZE):
+        raise ModelError(f"--quantize must be one of {', '.join((AUTO, *QUANTIZE))}, got {quantize!r}")
     if out.exists() and not out.is_dir():
         raise RenderError(f"{out}: is a file, not a site folder; give -o a folder name")
     if out.exists() and not overwrite:
@@ -86,14 +97,15 @@ def export_site(models: list[str], out: str | Path, overwrite: bool = False, qua
             (tmp / "models").mkdir()
             for name, folder in zip(names, folders, strict=True):
                 b = load_bundle(folder)
-                data = see_frame_tflite(b.model, quantize)
+                weights = site_quantize(b.card, quantize)
+                data = see_frame_tflite(b.model, weights)
                 (tmp / "models" / f"{name}.tflite").write_bytes(data)
                 entries.append(
                     {
                         "name": name,
                         "file": f"models/{name}.tflite",
                         "bytes": len(data),
-                        "quantize": quantize,
+                        "quantize": weights,
                         "preset": b.card.preset,
                         "description": b.card.description,
                     }

@@ -33,6 +33,8 @@ from .pairs import make_pair
 from .previews import Logs, strip, write_preview
 
 SOURCE_RECORD = "init_from.json"  # the --init-from bundle's training record, kept in the run folder
+# Where a run's weights were trained when that was not this process (models/train_jax.py's GPU runs, imported)
+HARDWARE_RECORD = "trained_on.txt"
 SEED_STRIDE = 1 << 32  # per-example seeds: (run seed, epoch * stride + position in the epoch)
 
 
@@ -462,7 +464,7 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "distribute": cfg.distribute,
             "replicas": replicas,
             "train_seconds": round(state["train_seconds"], 1),
-            "hardware": _hardware(),
+            "hardware": _hardware(Path(cfg.out)),
             **_source_training(Path(cfg.out)),
         },
         metrics={"held_out": counts["held_out"], **metrics},
@@ -487,6 +489,10 @@ def _source_training(out: Path) -> dict:
     return {"init_from": json.loads(path.read_text())} if path.is_file() else {}
 
 
-def _hardware() -> str:
+def _hardware(out: Path) -> str:
+    """What trained the run: the run's own record (an imported run) or this machine."""
+    record = out / HARDWARE_RECORD
+    if record.is_file():
+        return record.read_text().strip()
     gpus = tf.config.list_physical_devices("GPU")
     return f"{len(gpus)} GPU(s)" if gpus else f"CPU ({os.cpu_count()} cores, {platform.machine()})"

@@ -70,6 +70,16 @@ SOURCES["sr8x-real"] = (
   `photos/kodak24/` and scikit-image's photos."""
 )
 
+SOURCES["sr8x-jpeg"] = (
+    SOURCES["sr8x"]
+    + """
+- The phase that made it read through JPEG (`--degrade jpeg`): the 472 flower photos, 1,093 everyday photographs
+  of `shared/data/photos/` (BSDS500 train and test splits, research use; 693 ImageNet-1k samples,
+  **non-commercial research use**) and the 42 wallpapers above, 1,607 images at native resolution, each input
+  saved as a JPEG at quality 30-95 on a shifted block grid, a fifth left clean. Held out entirely:
+  `photos/kodak24/` and scikit-image's photos."""
+)
+
 QUALITY_KEYS = ("quality_skimage", "quality_heldout_wallpapers")
 QUALITY_WHAT = (
     "`python benchmarks/quality.py` (scikit-image's colour photos, whole images, tiled)",

@@ -218,18 +218,22 @@ def train(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
-    g = unet_generator(
-        r["preset"],
-        base_width=r.get("base_width"),
-        max_width=r.get("max_width"),
-        in_channels=1,
-        out_channels=3,
-        upsample=r["upsample"],
-        dropout=r["dropout"],
-        lattice_free=r["lattice_free"],
-        precision=args.precision,
-        padding=r["padding"],
-    )
+
+    def generator(precision: str):
+        return unet_generator(
+            r["preset"],
+            base_width=r.get("base_width"),
+            max_width=r.get("max_width"),
+            in_channels=1,
+            out_channels=3,
+            upsample=r["upsample"],
+            dropout=r["dropout"],
+            lattice_free=r["lattice_free"],
+            precision=precision,
+            padding=r["padding"],
+        )
+
+    g = generator(args.precision)
     d = patch_discriminator(
         r["ndf"],
         in_channels=1,
@@ -311,17 +315,7 @@ def train(args) -> None:
 
     # A float32 twin of the generator (the bundle's precision) answers a fixed probe at every save; the import
     # checks TensorFlow's generator gives the same pixels, so nothing is lost between the backends.
-    twin = unet_generator(
-        r["preset"],
-        base_width=r.get("base_width"),
-        max_width=r.get("max_width"),
-        in_channels=1,
-        out_channels=3,
-        upsample=r["upsample"],
-        dropout=r["dropout"],
-        lattice_free=r["lattice_free"],
-        padding=r["padding"],
-    )
+    twin = generator("float32")
     probe = np.random.default_rng(1).random((1, CROP, CROP, 1), np.float32) * 2.0 - 1.0
     batches = Batches(args.pack, r["batch"], args.seed)
     key = jax.random.PRNGKey(args.seed)
@@ -417,21 +411,9 @@ def import_run(args) -> None:
         data=args.data,
         task="see",
         out=str(run),
-        preset=r["preset"],
+        **{k: r[k] for k in RECIPE},  # the recipe's names are TrainConfig's
         base_width=r.get("base_width"),
         max_width=r.get("max_width") or 512,
-        upsample=r["upsample"],
-        padding=r["padding"],
-        lattice_free=r["lattice_free"],
-        dropout=r["dropout"],
-        ndf=r["ndf"],
-        disc_scales=r["disc_scales"],
-        spectral_norm=r["spectral_norm"],
-        gan_loss=r["gan_loss"],
-        l1_weight=r["l1_weight"],
-        texture=r["texture"],
-        lr=r["lr"],
-        batch=r["batch"],
         epochs=epochs,
         val_fraction=info["val_fraction"],
         seed=info["seed"],

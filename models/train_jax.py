@@ -35,7 +35,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 CROP = 256
 SCALES = (256, 280, 306, 333)  # shorter side of the stored images: 100-130 % of the crop, as the TF trainer
-PACK_SIDE = SCALES[-1]
 
 RECIPE = {  # see-faces' recipe (models/TRAINING.md)
     "preset": "small",
@@ -90,7 +89,7 @@ def pack(args) -> None:
     train_idx, val_idx = split(len(images), args.val_fraction, args.seed)
     blobs = []
     for i in train_idx:
-        img = Image.fromarray(images[i])  # at most PACK_SIDE on the shorter side (load_folder shrinks); smaller
+        img = Image.fromarray(images[i])  # load_folder shrank it to at most SCALES[-1] on the shorter side; smaller
         # images (portraits) travel at their own size and are enlarged there, as the TensorFlow trainer enlarges
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=args.quality, subsampling=0)
@@ -212,6 +211,7 @@ def train(args) -> None:
     import optax
 
     from upscale2x.colour import LUMA
+    from upscale2x.model import preprocess
     from upscale2x.model.nets import patch_discriminator, unet_generator
 
     r = {**RECIPE, **{k: v for k, v in vars(args).items() if k in RECIPE and v is not None}}
@@ -243,9 +243,7 @@ def train(args) -> None:
         scales=r["disc_scales"],
     )
     if args.init:  # continue from a generator this script saved (the discriminator starts afresh)
-        weights = _load_parts(Path(args.init), "generator")
-        weights.pop(PROBE_IN, None), weights.pop(PROBE_OUT, None)
-        _assign(g, weights, f"--init {args.init}")
+        _assign(g, _generator_parts(Path(args.init))[0], f"--init {args.init}")
     z = np.load(args.pack)
     area, cubic = jnp.asarray(z["area"]), jnp.asarray(z["cubic"])
     luma = jnp.asarray(np.asarray(LUMA, np.float32))
@@ -274,8 +272,9 @@ def train(args) -> None:
         small = jnp.einsum("ij,bjk,lk->bil", area, y, area)
         up = jnp.clip(jnp.einsum("ij,bjk,lk->bil", cubic, small, cubic), 0.0, 1.0)
         kb, kc = jax.random.split(key)
-        b = jax.random.uniform(kb, (up.shape[0], 1, 1), minval=0.8, maxval=1.2)
-        c = jax.random.uniform(kc, (up.shape[0], 1, 1), minval=0.85, maxval=1.15)
+        bright, contrast = preprocess.SEE_BRIGHTNESS, preprocess.SEE_CONTRAST
+        b = jax.random.uniform(kb, (up.shape[0], 1, 1), minval=1.0 - bright, maxval=1.0 + bright)
+        c = jax.random.uniform(kc, (up.shape[0], 1, 1), minval=1.0 - contrast, maxval=1.0 + contrast)
         x = up * b
         m = x.mean(axis=(1, 2), keepdims=True)
         return jnp.clip((x - m) * c + m, 0.0, 1.0)[..., None]
@@ -322,18 +321,12 @@ def train(args) -> None:
     t0, last_save, steps, history = time.time(), time.time(), 0, []
 
     def save(final: bool) -> None:
-        for v, val in zip(g.trainable_variables, g_tv, strict=True):
-            v.assign(val)
-        for v, val in zip(g.non_trainable_variables, g_nt, strict=True):
-            v.assign(val)
-        for v, val in zip(d.trainable_variables, d_tv, strict=True):
-            v.assign(val)
-        for v, val in zip(d.non_trainable_variables, d_nt, strict=True):
-            v.assign(val)
-        weights = {v.path: v.value for v in g.variables}
-        for v in twin.variables:
-            if "seed_generator" not in v.path:  # dropout's RNG state: named by a global counter, not the layer
-                v.assign(weights[v.path])
+        state = ((g.trainable_variables, g_tv), (g.non_trainable_variables, g_nt))
+        state += ((d.trainable_variables, d_tv), (d.non_trainable_variables, d_nt))
+        for variables, values in state:
+            for v, val in zip(variables, values, strict=True):
+                v.assign(val)
+        _assign(twin, {v.path: np.asarray(v.value) for v in g.variables}, "the float32 twin")
         with jax.default_matmul_precision("highest"):  # full float32, as TensorFlow on the CPU computes
             extra = {PROBE_IN: probe, PROBE_OUT: np.asarray(twin(probe, training=False))}
         files = _save(g, out / "generator", extra)
@@ -382,6 +375,13 @@ def _load_parts(folder: Path, name: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _generator_parts(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(the generator's weights by path, the probe ``{"input", "output"}`` saved beside them)."""
+    weights = _load_parts(folder, "generator")
+    probe = {"input": weights.pop(PROBE_IN, None), "output": weights.pop(PROBE_OUT, None)}
+    return weights, probe
+
+
 def _assign(model, weights: dict[str, np.ndarray], what: str) -> None:
     """Give ``model`` the weights by variable path (dropout's RNG states excepted: their names are counters)."""
     variables = [v for v in model.variables if "seed_generator" not in v.path]
@@ -420,8 +420,9 @@ def import_run(args) -> None:
         precision=info["precision"],
     )
     model = _build(cfg, cfg.batch)
-    weights = _load_parts(src, "generator")
-    probe = {"input": weights.pop(PROBE_IN), "output": weights.pop(PROBE_OUT)}
+    weights, probe = _generator_parts(src)
+    if probe["input"] is None or probe["output"] is None:
+        raise SystemExit(f"{src}: no probe beside the generator's weights (not a run of this script)")
     _assign(model.generator, weights, "generator")
     if list(src.glob("discriminator.*.npz")):  # else a fresh discriminator: a CPU --resume retrains it
         _assign(model.discriminator, _load_parts(src, "discriminator"), "discriminator")

@@ -70,7 +70,7 @@ def jpeg_only(x, seed):
     return tf.where(clean, x, y)
 
 
-def degrade(x, seed, mode: str = "full"):
+def degrade(x, seed, mode: str):
     """``x`` through the degradations of ``mode`` (``DEGRADE_MODES``): ``full`` :func:`real_world`, ``jpeg``
     :func:`jpeg_only`, ``none`` unchanged."""
     if mode == "none":

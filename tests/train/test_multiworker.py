@@ -183,6 +183,27 @@ def test_sigterm_mid_run_ends_both_workers_in_seconds_keeping_the_last_checkpoin
         assert not list((out / "checkpoints").glob(".*")), "no half-written checkpoint is left"
 
 
+STUCK = """
+import signal, time
+from upscale2x.train.cluster import SignalKeeper
+signal.signal(signal.SIGTERM, lambda *a: None)  # Python never unwinds, as a main thread stuck in TensorFlow
+with SignalKeeper(lambda: print("tidied", flush=True), lambda why: print("interrupted", why, flush=True)):
+    print("ready", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_worker_stuck_after_sigterm_is_ended_by_the_watchdog_with_the_cli_exit_code():
+    # Under load a worker can still be inside a collective when SIGTERM comes: the watchdog then ends it, and
+    # it must end as the CLI does after SIGTERM (130), not with the signal's own 143 (a CI run failed on that).
+    proc = subprocess.Popen([sys.executable, "-c", STUCK], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGTERM)
+    rc, out, took = _finish(proc, 60)
+    assert (rc, out) == (130, "tidied\ninterrupted None\n")
+    assert 4 < took < 15, "it waits the grace period for the main thread, then ends the process"
+
+
 @pytest.mark.parametrize(
     ("tf_config", "message"),
     [

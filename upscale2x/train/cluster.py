@@ -29,7 +29,7 @@ from ..errors import TrainError
 
 POLL_S = 0.2  # how often the watchdog puts back the signal handlers TensorFlow replaced
 GRACE_S = 5.0  # after SIGTERM/SIGINT, how long the main thread has to unwind before the process ends anyway
-EXIT_SIGNAL = {int(signal.SIGINT): 130, int(signal.SIGTERM): 143}
+EXIT_INTERRUPTED = 130  # the CLI ends on 130 after Ctrl-C and SIGTERM alike (cli.main): so does the watchdog
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ class SignalKeeper:
                 self.tidy()
                 self.say(None)
             finally:
-                os._exit(EXIT_SIGNAL.get(got[0], 143))
+                os._exit(EXIT_INTERRUPTED)
 
 
 _SIGACTION_BYTES = 512  # more than any libc's struct sigaction: it is copied whole, never read field by field

@@ -60,25 +60,27 @@ SOURCES[
   an even sample of 43), and the run's own seeded 5 % split.
 - Trained from scratch on a lent NVIDIA H200 under Keras 3's JAX backend, as `see-flowers` was
   (`models/train_jax.py`; models/TRAINING.md 5c): the portraits enlarged to 100-130 % of the 256 cell, batch 16."""
-SOURCES["sr8x-real"] = (
-    SOURCES["sr8x"]
-    + """
-- The phase that made it robust to photos as they arrive (`--degrade full`): the 472 flower photos, 1,093 everyday
-  photographs of `shared/data/photos/` (BSDS500 train and test splits, research use; 693 ImageNet-1k samples,
-  **non-commercial research use**) and the 42 wallpapers above, 1,607 images at native resolution, each input
-  put through blur, a down-and-up resize, noise and JPEG (quality 35-95) in a random order. Held out entirely:
-  `photos/kodak24/` and scikit-image's photos."""
-)
 
-SOURCES["sr8x-jpeg"] = (
-    SOURCES["sr8x"]
-    + """
-- The phase that made it read through JPEG (`--degrade jpeg`): the 472 flower photos, 1,093 everyday photographs
-  of `shared/data/photos/` (BSDS500 train and test splits, research use; 693 ImageNet-1k samples,
-  **non-commercial research use**) and the 42 wallpapers above, 1,607 images at native resolution, each input
-  saved as a JPEG at quality 30-95 on a shifted block grid, a fifth left clean. Held out entirely:
+
+def _all_photos(phase: str, inputs: str) -> str:
+    """The data of a phase on the 1,607 images (flowers, everyday photographs, wallpapers)."""
+    return f"""
+- {phase}: the 472 flower photos, 1,093 everyday photographs of `shared/data/photos/` (BSDS500 train and test
+  splits, research use, its third split B100 deliberately left out; 693 ImageNet-1k samples, **non-commercial
+  research use**) and the 42 wallpapers above, 1,607 images at native resolution, {inputs}. Held out entirely:
   `photos/kodak24/` and scikit-image's photos."""
+
+
+SOURCES["sr8x-real"] = SOURCES["sr8x"] + _all_photos(
+    "The phase that made it robust to photos as they arrive (`--degrade full`)",
+    "each input put through blur, a down-and-up resize, noise and JPEG (quality 35-95) in a random order",
 )
+SOURCES["sr8x-jpeg"] = SOURCES["sr8x"] + _all_photos(
+    "The phase that made it read through JPEG (`--degrade jpeg`)",
+    "each input saved as a JPEG at quality 30-95 on a shifted block grid, a fifth left clean",
+)
+# The shipped sr8x went on from the 514 images above (where sr8x-detail, -dream, -real and -jpeg branched off).
+SOURCES["sr8x"] += _all_photos("The last phase (everyday photographs, clean inputs)", "the inputs clean")
 
 QUALITY_KEYS = ("quality_skimage", "quality_heldout_wallpapers")
 QUALITY_WHAT = (

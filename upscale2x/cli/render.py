@@ -72,7 +72,7 @@ def render(
         int,
         typer.Option(
             help="Self-ensemble: run each cell 1, 2, 4 or 8 times flipped/turned and average (that many times the "
-            "model time; sr8x: +0.94 dB over bicubic plain, +0.97 at 2, +1.01 at 8; smooths a GAN's texture)."
+            "model time; sr8x: +0.92 dB over bicubic plain, +0.97 at 2, +1.01 at 8; smooths a GAN's texture)."
         ),
     ] = R["ensemble"],
     max_pixels: Annotated[int, typer.Option(help="Refuse inputs with more pixels than this.")] = R["max_pixels"],

@@ -3,7 +3,7 @@
 A convolutional upscaler is not exactly equivariant to flips and quarter turns, so its errors on the eight
 symmetries of a cell (the dihedral group) are partly independent; mapping each output back and averaging them
 removes part of those errors (EDSR+, Lim et al., 2017). On scikit-image's photos the shipped ``sr8x`` goes from
-+0.94 dB over bicubic to +0.97 with 2 copies and +1.01 with 8 (benchmarks/quality.py --ensemble), at 2 and 8 times
++0.92 dB over bicubic to +0.97 with 2 copies and +1.01 with 8 (benchmarks/quality.py --ensemble), at 2 and 8 times
 the model time; its leftover 8-px lattice drops by a third. A GAN model's invented texture differs
 between copies, so averaging smooths it: for ``sr8x-detail`` and ``see`` this trades detail for calm.
 

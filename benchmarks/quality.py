@@ -7,7 +7,8 @@ through the tiler, and by the model on the whole image (--no-tiles). Without FOL
 colour photos inside scikit-image (astronaut, chelsea, coffee, rocket, immunohistochemistry), which no shipped
 model was trained on. PSNR and SSIM are on the luma with an 8-px border left out; sharpness is the mean
 |Laplacian| of the luma, relative to the real photo's (1.0 = as much fine detail); the lattice ratio is the
-share of power on the period-2/4/8 px grid relative to the real photo's (benchmarks/artifacts.py).
+share of power on the period-2/4/8 px grid relative to the real photo's (benchmarks/artifacts.py); the dither ratio
+is the share of power at periods under 2.7 px (a GAN's fine screen, which the lattice bins miss), relative likewise.
 `--jpeg Q` saves each 8x-downscaled input as a JPEG of quality Q (4:2:0, as photos arrive from the web) and
 upscales what comes back, model and bicubic alike: how much of the gain survives real-world inputs.
 """
@@ -54,6 +55,7 @@ def main() -> None:
         line = f"{name:22s} {w}x{h}  PSNR {row['psnr_model']:6.2f} vs bicubic {row['psnr_bicubic']:6.2f}"
         line += f"  SSIM {row['ssim_model']:.3f} vs {row['ssim_bicubic']:.3f}"
         line += f"  sharpness {row['sharpness_vs_target']:.2f}  lattice {row['lattice_model']:.2f}"
+        line += f"  dither {row['dither_model']:.2f}"
         padded = (-(-h // 256) * 256) * (-(-w // 256) * 256)
         if padded <= MAX_UNTILED_PIXELS:
             u = whole.run(small)
@@ -71,11 +73,12 @@ def main() -> None:
         f"mean over {len(photos)}: PSNR {mean['psnr_model']:.2f} dB vs bicubic {mean['psnr_bicubic']:.2f} "
         f"({mean['psnr_gain_db']:+.2f} dB), SSIM {mean['ssim_model']:.3f} vs {mean['ssim_bicubic']:.3f}, "
         f"sharpness {mean['sharpness_vs_target']:.2f} of the real photos' (bicubic "
-        f"{mean['sharpness_bicubic'] / mean['sharpness_target']:.2f}), lattice ratio {mean['lattice_model']:.2f}"
+        f"{mean['sharpness_bicubic'] / mean['sharpness_target']:.2f}), lattice ratio {mean['lattice_model']:.2f}, "
+        f"dither ratio {mean['dither_model']:.2f}"
     )
     print(
         "targets: sr8x >= +1.0 dB, SSIM above bicubic, lattice <= 1.5; "
-        "sr8x-detail >= -0.5 dB, sharpness >= 0.4, lattice <= 2"
+        "sr8x-detail >= -0.5 dB, sharpness >= 0.5, lattice <= 2, dither <= 1"
     )
     if a.json:
         print(json.dumps(mean))

@@ -1,4 +1,4 @@
-"""The quality measures: PSNR/SSIM protocol, sharpness, and the lattice (checkerboard) measure."""
+"""The quality measures: PSNR/SSIM protocol, sharpness, the lattice (checkerboard) and dither (fine screen) measures."""
 
 import numpy as np
 import pytest
@@ -127,3 +127,26 @@ def test_a_planted_frame_raises_the_frame_score(photo):
     assert frame_step(flat) == pytest.approx(0.0, abs=1e-9)
     with pytest.raises(ValueError, match="frame step needs"):
         frame_step(flat[:20, :20])
+
+
+def test_dither_sees_a_fine_screen_the_lattice_bins_miss(photo):
+    from scipy.ndimage import gaussian_filter
+
+    from upscale2x.metrics import dither_ratio
+
+    assert dither_ratio(photo, photo) == pytest.approx(1.0)
+    # A mesh of period 2.3 px (a GAN's fine screen: off the 2/4/8 px bins), +-6 % of the range, added to the photo.
+    yy, xx = np.mgrid[:512, :512]
+    mesh = 0.03 * (np.cos(2 * np.pi * xx / 2.3) + np.cos(2 * np.pi * yy / 2.3))
+    screened = np.clip(photo + mesh[..., None].astype(np.float32), 0, 1)
+    assert dither_ratio(screened, photo) > 3
+    assert lattice_ratio(screened, photo) < 2  # what the lattice measure alone would have passed
+    # A blur takes the finest frequencies away.
+    assert dither_ratio(gaussian_filter(photo, (1.5, 1.5, 0)), photo) < 0.2
+
+
+def test_compare_reports_the_dither_of_model_and_bicubic(photo):
+    from upscale2x.metrics import compare
+
+    res = compare([photo], [photo], [photo])
+    assert res["dither_model"] == res["dither_bicubic"] == pytest.approx(1.0)

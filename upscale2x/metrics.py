@@ -79,9 +79,7 @@ def lattice_share(a: np.ndarray) -> float:
     h, w = (d // LATTICE_PERIOD * LATTICE_PERIOD for d in y.shape)
     if h < 2 * LATTICE_PERIOD or w < 2 * LATTICE_PERIOD:
         raise ValueError(f"lattice share needs at least 16x16 pixels, got {y.shape[1]}x{y.shape[0]}")
-    p = periodic_component(y[:h, :w])
-    power = np.abs(np.fft.fft2(p - p.mean())) ** 2
-    power[0, 0] = 0.0
+    power = _power(y[:h, :w])
     total = power.sum()
     if total <= 0:
         return 0.0
@@ -89,14 +87,27 @@ def lattice_share(a: np.ndarray) -> float:
     return float(lattice / total)
 
 
+def _power(y: np.ndarray) -> np.ndarray:
+    """The spectral power of a luma plane's periodic component, DC left out."""
+    p = periodic_component(y)
+    power = np.abs(np.fft.fft2(p - p.mean())) ** 2
+    power[0, 0] = 0.0
+    return power
+
+
+def _share_ratio(share, what: str, a: np.ndarray, reference: np.ndarray) -> float:
+    """``share(a) / share(reference)`` for two images of one size."""
+    if luma(a).shape != luma(reference).shape:
+        raise ValueError(f"{what} ratio compares images of one size, got {a.shape[:2]} and {reference.shape[:2]}")
+    return share(a) / max(share(reference), 1e-12)
+
+
 def lattice_ratio(a: np.ndarray, reference: np.ndarray) -> float:
     """:func:`lattice_share` of ``a`` over that of ``reference`` (same size: the ground truth, or a photo).
 
     1 means no more grid than the reference has; a visible checkerboard scores tens to thousands.
     """
-    if luma(a).shape != luma(reference).shape:
-        raise ValueError(f"lattice ratio compares images of one size, got {a.shape[:2]} and {reference.shape[:2]}")
-    return lattice_share(a) / max(lattice_share(reference), 1e-12)
+    return _share_ratio(lattice_share, "lattice", a, reference)
 
 
 def dither_share(a: np.ndarray) -> float:
@@ -109,9 +120,7 @@ def dither_share(a: np.ndarray) -> float:
     y = luma(a)
     if min(y.shape) < 16:
         raise ValueError(f"dither share needs at least 16x16 pixels, got {y.shape[1]}x{y.shape[0]}")
-    p = periodic_component(y)
-    power = np.abs(np.fft.fft2(p - p.mean())) ** 2
-    power[0, 0] = 0.0
+    power = _power(y)
     total = power.sum()
     if total <= 0:
         return 0.0
@@ -122,9 +131,7 @@ def dither_share(a: np.ndarray) -> float:
 
 def dither_ratio(a: np.ndarray, reference: np.ndarray) -> float:
     """:func:`dither_share` of ``a`` over that of ``reference`` (same size): 1 = as fine-grained as the photo."""
-    if luma(a).shape != luma(reference).shape:
-        raise ValueError(f"dither ratio compares images of one size, got {a.shape[:2]} and {reference.shape[:2]}")
-    return dither_share(a) / max(dither_share(reference), 1e-12)
+    return _share_ratio(dither_share, "dither", a, reference)
 
 
 def compare(outputs: list[np.ndarray], baselines: list[np.ndarray], targets: list[np.ndarray]) -> dict[str, float]:

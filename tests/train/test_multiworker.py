@@ -207,6 +207,36 @@ def test_a_worker_stuck_after_sigterm_is_ended_by_the_watchdog_with_the_cli_exit
     assert 4 < took < 15, "it waits the grace period for the main thread, then ends the process"
 
 
+MASKED = """
+import signal, sys, time
+from upscale2x.train.cluster import SignalKeeper
+def on_sigterm(*a):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGTERM, on_sigterm)  # as the CLI's
+try:
+    with SignalKeeper(lambda: None, lambda why: None):
+        print("ready", flush=True)
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:  # what pybind11 makes of it inside TensorFlow's error of a lost collective
+            raise RuntimeError("MISMATCH of original and normalized active exception types") from None
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+"""
+
+
+def test_an_error_that_masks_the_interrupt_after_sigterm_is_still_the_interrupt():
+    # A CI run: SIGTERM landed while TensorFlow built the UnavailableError of a collective whose peer had just
+    # ended; pybind11 replaced the KeyboardInterrupt with a RuntimeError and the worker died with a traceback
+    # (exit 1). Once a signal came, an error leaving the run is the interruption.
+    proc = subprocess.Popen([sys.executable, "-c", MASKED], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGTERM)
+    rc, out, took = _finish(proc, 60)
+    assert (rc, out) == (130, "interrupted\n") and took < 4
+
+
 @pytest.mark.parametrize(
     ("tf_config", "message"),
     [

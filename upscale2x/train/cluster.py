@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from ..errors import TrainError
 
 POLL_S = 0.2  # how often the watchdog puts back the signal handlers TensorFlow replaced
+SEEN_S = 0.5  # how long an error leaving the run waits for the signal thread to say whether a signal came
 GRACE_S = 5.0  # after SIGTERM/SIGINT, how long the main thread has to unwind before the process ends anyway
 EXIT_INTERRUPTED = 130  # the CLI ends on 130 after Ctrl-C and SIGTERM alike (cli.main): so does the watchdog
 
@@ -144,7 +145,7 @@ class SignalKeeper:
 
     def __init__(self, tidy: Callable[[], None], say: Callable[[str | None], None]):
         self.tidy, self.say = tidy, say
-        self._done = threading.Event()
+        self._done, self._signalled = threading.Event(), threading.Event()
 
     def __enter__(self) -> SignalKeeper:
         # Whichever thread the kernel hands a signal to, Python's C-level handler writes its number to the
@@ -158,11 +159,16 @@ class SignalKeeper:
             threading.Thread(target=self._keep_handlers, name="upscale2x-handlers", daemon=True).start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self._done.set()
+        # A signal can land while TensorFlow builds the error of a collective whose peer just went: pybind11 then
+        # replaces our KeyboardInterrupt with a RuntimeError. After SIGTERM/SIGINT, any error is the interruption.
+        interrupted = exc is not None and not isinstance(exc, KeyboardInterrupt) and self._signalled.wait(SEEN_S)
         signal.set_wakeup_fd(self._old_fd)
         self._write.close()  # the signal thread's recv returns b"": it ends
         self._read.close()
+        if interrupted:
+            raise KeyboardInterrupt from exc
 
     def _keep_handlers(self) -> None:
         while not self._done.wait(POLL_S):
@@ -175,6 +181,8 @@ class SignalKeeper:
             got = self._read.recv(1)
         except OSError:
             return
+        if got:
+            self._signalled.set()
         # The main thread unwinds as after Ctrl-C where it runs Python; one stuck in TensorFlow is ended here.
         if got and not self._done.wait(GRACE_S):
             try:

@@ -105,3 +105,28 @@ def test_sigterm_during_a_render_leaves_nothing(tmp_path, tiny_bundles):
     _, stderr = p.communicate(timeout=60)
     assert p.returncode == 130 and "interrupted: nothing partial was written" in stderr, stderr
     assert sorted(f.name for f in tmp_path.iterdir()) == ["in.png"]
+
+
+DROPPED = """
+import sys
+from upscale2x.cli import _interrupt_again
+sys.unraisablehook = _interrupt_again(sys.unraisablehook)
+class Collected:
+    def __del__(self):
+        raise KeyboardInterrupt  # as a SIGTERM landing while the garbage collector runs a finaliser
+try:
+    Collected()
+    import time
+    for _ in range(500):  # the work that goes on (a video's frames)
+        time.sleep(0.01)
+    print("went on")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_an_interrupt_that_lands_in_a_finaliser_is_not_lost():
+    # A CI run: SIGTERM's KeyboardInterrupt was raised inside a weakref callback, Python printed and dropped it,
+    # and the video went on to the end, exit 0.
+    r = subprocess.run([sys.executable, "-c", DROPPED], capture_output=True, text=True, timeout=60)
+    assert r.stdout == "interrupted\n", r.stdout + r.stderr

@@ -57,6 +57,31 @@ def _usage_error():
     return UsageError
 
 
+REINTERRUPT_S = 0.05  # how long after a dropped interrupt it is raised again (the finaliser is over by then)
+
+
+def _interrupt_again(default):
+    """An unraisable-exception hook that does not lose Ctrl-C or SIGTERM.
+
+    A signal's KeyboardInterrupt raised while Python runs a ``__del__`` or a weakref callback (the garbage
+    collector's) is printed and dropped, and the work went on to the end (a CI run: a video finished after its
+    SIGTERM). Such an interrupt is raised again in the main thread once that callback is over.
+    """
+    import _thread
+    import signal
+    import threading
+
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            # From another thread, a moment later: raised inside the hook it would be dropped again. Python's
+            # SIGINT handler raises KeyboardInterrupt in the main thread at its next step.
+            threading.Timer(REINTERRUPT_S, _thread.interrupt_main, args=(signal.SIGINT,)).start()
+        else:
+            default(unraisable)
+
+    return hook
+
+
 def main() -> None:
     """Console-script entry point: usage errors as one `error:` line (exit 2), SIGTERM handled like Ctrl-C."""
     import signal
@@ -68,6 +93,7 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_sigterm)  # timeout, docker stop, scancel: clean up as for Ctrl-C
+    sys.unraisablehook = _interrupt_again(sys.unraisablehook)
     usage_error = _usage_error()
     try:
         code = app(standalone_mode=False)

@@ -171,6 +171,10 @@ def _training_lines(t: dict) -> list[str]:
         dropout += ", bfloat16 arithmetic (`--precision bf16`)" if p.get("precision") == "bf16" else ""
         blocks, before = p.get("res_blocks", 0), phases[i - 1].get("res_blocks", 0) if i else 0
         start += f"grown to {blocks} residual blocks, " if blocks != before else ""
+        width, was = p.get("block_width", 0), phases[i - 1].get("block_width", 0) if i else 0
+        start += f"blocks widened to {width} inside (`--block-width {width}`), " if width != was else ""
+        ca, had = p.get("attention", False), phases[i - 1].get("attention", False) if i else False
+        start += "given channel attention (`--attention`), " if ca and not had else ""
         free, was_free = p.get("lattice_free", False), phases[i - 1].get("lattice_free", False) if i else False
         start += "made lattice-free (`--lattice-free`), " if free and not was_free else ""
         mirrored = p.get("padding") == "reflect" and (not i or phases[i - 1].get("padding") != "reflect")
@@ -209,6 +213,10 @@ def _generator(card: dict) -> str:
     )
     blocks = card.get("res_blocks", 0)
     extra = f", {blocks} residual blocks at 1/8 of the cell (`--res-blocks {blocks}`)" if blocks else ""
+    if card.get("block_width"):
+        extra += f" of inner width {card['block_width']} (`--block-width`)"
+    if card.get("attention"):
+        extra += " with channel attention (`--attention`)"
     if card.get("lattice_free"):
         extra += ", ending in a lattice-free layer (`--lattice-free`: no 8-px periodic part in its output)"
     if card.get("padding") == "reflect":

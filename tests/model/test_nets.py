@@ -56,6 +56,53 @@ def test_residual_blocks_start_as_the_identity_and_sit_at_the_input_scale():
         unet_generator("hires", res_blocks=-1)
 
 
+def test_wide_blocks_and_channel_attention_change_the_parameters_as_designed():
+    # hires blocks are 64 wide; a block of inner width 96 has 64*96*9 + 96 + 96*64*9 + 64 parameters, and the
+    # attention of a 64-wide block a 64 -> 4 -> 64 bottleneck of 1x1 convolutions with biases: 4*64+4 + 4*64+64.
+    base = unet_generator("hires", upsample="resize", res_blocks=2).count_params()
+    wide = unet_generator("hires", upsample="resize", res_blocks=2, block_width=96).count_params()
+    ca = unet_generator("hires", upsample="resize", res_blocks=2, attention=True).count_params()
+    assert wide - base == 2 * ((64 * 96 * 9 + 96 + 96 * 64 * 9 + 64) - (64 * 64 * 9 * 2 + 128))
+    assert ca - base == 2 * (64 * 4 + 4 + 4 * 64 + 64)
+
+
+def test_channel_attention_gates_per_channel_and_starts_at_exactly_one():
+    from upscale2x.model._tf import keras
+
+    keras.utils.set_random_seed(0)
+    kw = {"base_width": 2, "max_width": 8, "upsample": "resize", "res_blocks": 1}
+    plain, ca = unet_generator(**kw), unet_generator(**kw, attention=True)
+    for layer in plain.layers:
+        ca.get_layer(layer.name).set_weights(layer.get_weights())
+    # a trained block: its second convolution is no longer zero
+    conv2 = ca.get_layer("res1_conv2")
+    k = np.random.default_rng(1).normal(0, 0.1, conv2.get_weights()[0].shape).astype(np.float32)
+    conv2.set_weights([k, conv2.get_weights()[1]])
+    plain.get_layer("res1_conv2").set_weights(conv2.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(ca(x)), np.asarray(plain(x)), atol=1e-6)  # gate = 2 sigmoid(0) = 1
+    fc2 = ca.get_layer("res1_ca_fc2")
+    fc2.set_weights([fc2.get_weights()[0], np.full(fc2.get_weights()[1].shape, -30.0, np.float32)])  # gate ~ 0
+    block = keras.Model(ca.input, [ca.get_layer("res1_conv2").output, ca.get_layer("res1_ca").output])
+    residual, gated = (np.asarray(t) for t in block(x))
+    assert np.abs(residual).max() > 0.01 and np.abs(gated).max() < 1e-9  # the gate closed every channel
+    assert ca.get_layer("res1_ca").output.shape[1:] == (None, None, 8)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"res_blocks": 1, "block_width": -1}, "block width must be 0-1024, got -1"),
+        ({"res_blocks": 1, "block_width": 1025}, "block width must be 0-1024, got 1025"),
+        ({"block_width": 96}, "needs residual blocks"),
+        ({"attention": True}, "needs residual blocks"),
+    ],
+)
+def test_bad_block_widths_and_attention_without_blocks_are_refused(kw, message):
+    with pytest.raises(ValueError, match=message):
+        unet_generator("hires", upsample="resize", **kw)
+
+
 def test_resize_upsampling_maps_a_flat_input_to_a_flat_output():
     """A transposed 4x4 stride-2 conv stamps a period-2 checkerboard on a flat field by construction; resize-conv
     (the decoder step of upsample="resize") cannot, whatever its weights."""
@@ -169,3 +216,13 @@ def test_a_bf16_network_holds_its_float32_twins_variables_and_outputs_float32():
     with pytest.raises(ValueError, match="unknown precision 'fp16'; expected one of float32, bf16"):
         unet_generator(precision="fp16", **kw)
     assert keras.config.dtype_policy().name == "float32"
+
+
+def test_cpu_bf16_native_reads_the_cpu_flags():
+    from upscale2x.model.nets import cpu_bf16_native
+
+    avx2 = "processor\t: 0\nflags\t\t: fpu sse4_2 avx avx2 fma\n\nprocessor\t: 1\nflags\t\t: fpu sse4_2 avx avx2 fma\n"
+    assert cpu_bf16_native(avx2) is False
+    assert cpu_bf16_native(avx2.replace("avx2 fma", "avx2 avx512f avx512_bf16")) is True
+    assert cpu_bf16_native("flags : sse2 amx_bf16 amx_tile\n") is True
+    assert cpu_bf16_native("Processor\t: ARMv7\n") is None  # no flags line: unknown

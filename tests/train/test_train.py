@@ -295,6 +295,72 @@ def test_init_from_grows_residual_blocks_and_never_drops_them(tmp_path, images):
         _cfg(images, tmp_path / "z", "sr8x", res_blocks=65)
 
 
+def test_init_from_widens_blocks_and_adds_attention_exactly_and_never_narrows(tmp_path, images):
+    """--block-width and --attention grow a bundle with residual blocks: same output until trained, card says so."""
+    from upscale2x.model._tf import keras
+    from upscale2x.model.bundle import Bundle, Card, load_bundle, save_bundle
+    from upscale2x.model.nets import unet_generator
+    from upscale2x.train.fit import _build
+
+    keras.utils.set_random_seed(1)
+    g = unet_generator(base_width=2, max_width=8, upsample="resize", zero_output=False, res_blocks=2)
+    for name in ("res1_conv2", "res2_conv2"):  # trained blocks: non-zero residuals
+        layer = g.get_layer(name)
+        k = np.random.default_rng(2).normal(0, 0.2, layer.get_weights()[0].shape).astype(np.float32)
+        layer.set_weights([k, layer.get_weights()[1]])
+    card = Card(task="sr8x", base_width=2, max_width=8, upsample="resize", res_blocks=2)
+    src = save_bundle(Bundle(g, card), tmp_path / "src")
+    cfg = _cfg(
+        images,
+        tmp_path / "ft",
+        "sr8x",
+        upsample="resize",
+        res_blocks=2,
+        block_width=20,
+        attention=True,
+        init_from=str(src),
+    )
+    grown = _build(cfg, 2).generator
+    assert grown.get_layer("res1_conv1").get_weights()[0].shape == (3, 3, 8, 20)
+    np.testing.assert_array_equal(
+        grown.get_layer("res1_conv1").get_weights()[0][..., :8], g.get_layer("res1_conv1").get_weights()[0]
+    )
+    assert np.abs(grown.get_layer("res1_conv1").get_weights()[0][..., 8:]).max() > 0  # new filters are initialised
+    assert not np.any(grown.get_layer("res1_conv2").get_weights()[0][:, :, 8:, :])  # ... and weigh nothing yet
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
+    assert np.abs(np.asarray(g(x))).max() > 0.05
+    np.testing.assert_allclose(np.asarray(grown(x)), np.asarray(g(x)), atol=1e-5)
+    wide = Card(task="sr8x", base_width=2, max_width=8, upsample="resize", res_blocks=2, block_width=20, attention=True)
+    bigger = save_bundle(Bundle(grown, wide), tmp_path / "grown")
+    assert (load_bundle(bigger).card.block_width, load_bundle(bigger).card.attention) == (20, True)
+    with pytest.raises(
+        TrainError,
+        match=r"\(resize, 2 residual blocks of inner width 20 with channel attention\) cannot start a sr8x model "
+        r"of width 2/8 \(resize, 2 residual blocks of inner width 12\)",
+    ):
+        _build(
+            _cfg(
+                images, tmp_path / "y", "sr8x", upsample="resize", res_blocks=2, block_width=12, init_from=str(bigger)
+            ),
+            2,
+        )
+    with pytest.raises(TrainError, match="block width must be 0-1024"):
+        _cfg(images, tmp_path / "z", "sr8x", res_blocks=2, block_width=2000)
+    with pytest.raises(TrainError, match="--block-width and --attention need residual blocks"):
+        _cfg(images, tmp_path / "z", "sr8x", attention=True)
+
+
+def test_bf16_on_a_cpu_that_emulates_it_gets_a_note_and_float32_none(tmp_path, images, monkeypatch):
+    from upscale2x.model import nets
+    from upscale2x.train.fit import precision_note
+
+    monkeypatch.setattr(nets, "cpu_bf16_native", lambda cpuinfo=None: False)
+    assert "emulates bfloat16" in precision_note(_cfg(images, tmp_path / "a", "sr8x", precision="bf16"))
+    assert precision_note(_cfg(images, tmp_path / "b", "sr8x", precision="float32")) is None
+    monkeypatch.setattr(nets, "cpu_bf16_native", lambda cpuinfo=None: True)
+    assert precision_note(_cfg(images, tmp_path / "c", "sr8x", precision="bf16")) is None
+
+
 def test_a_zero_padded_bundle_starts_a_reflect_padded_run_and_the_card_says_so(tmp_path, images):
     """--padding reflect adds weightless ReflectPad layers: a zero-padded bundle (every shipped see model) starts it."""
     from upscale2x.model.bundle import Bundle, Card, load_bundle, save_bundle

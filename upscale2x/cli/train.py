@@ -44,6 +44,17 @@ def train(
         int,
         typer.Option(help="Residual blocks at 1/8 of the cell (the sr8x input's scale; 0 = pix2pix's U-Net)."),
     ] = D["res_blocks"],
+    block_width: Annotated[
+        int,
+        typer.Option(
+            help="Inner width of the residual blocks (WDSR's wide activation; 0 = their own width). Grows a "
+            "--init-from bundle exactly."
+        ),
+    ] = D["block_width"],
+    attention: Annotated[
+        bool,
+        typer.Option(help="RCAN's channel attention in every residual block (starts as the identity: grows exactly)."),
+    ] = D["attention"],
     lattice_free: Annotated[
         bool,
         typer.Option(help="End the generator in a layer that removes any 8-px periodic part of its output (no grid)."),
@@ -185,6 +196,7 @@ def train(
     saved = _saved_settings(out) if resume else None
     if data is None and export is None and saved is None:
         raise fail("DATA is required (the folder of training images)")
+    from ..train.fit import precision_note
     from ..train.fit import train as run
 
     given = locals()  # every option by name: those that are TrainConfig fields go into the config as they are
@@ -196,6 +208,8 @@ def train(
     if saved is not None:
         fields = _over_saved(ctx, fields, saved)
     cfg = TrainConfig(**fields)
+    if note := precision_note(cfg):
+        err.print(f"note: {plain(note)}")
 
     def aborted(why: str | None) -> None:  # a multiworker worker ended from its watchdog thread (train/cluster.py)
         if why is None:

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ModelError
 from ..fieldcheck import build
 from ..io.atomic import private_folder, publish
-from .nets import MAX_RES_BLOCKS, PADDINGS, UPSAMPLERS
+from .nets import MAX_RES_BLOCKS, PADDINGS, UPSAMPLERS, check_blocks
 from .tasks import TASKS, TaskSpec
 
 CARD = "card.json"
@@ -35,6 +35,8 @@ class Card:
     max_width: int = 512  # filter cap of the generator (512 in the paper)
     upsample: str = "transpose"  # decoder upsampling (nets.UPSAMPLERS): pix2pix's transposed conv, or resize
     res_blocks: int = 0  # residual blocks at 1/8 of the cell (nets.unet_generator; 0 = pix2pix's U-Net)
+    block_width: int = 0  # inner width of the residual blocks (0 = their own width)
+    attention: bool = False  # RCAN's channel attention in every residual block
     lattice_free: bool = False  # the generator ends in layers.LatticeFree (no 8-px periodic part in its output)
     padding: str = "zero"  # convolution borders (nets.PADDINGS): zeros, or mirrored pixels (layers.ReflectPad)
     parameters: int = 0  # generator parameter count (checked on load)
@@ -54,6 +56,7 @@ class Card:
             raise ValueError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {self.upsample!r}")
         if not 0 <= self.res_blocks <= MAX_RES_BLOCKS:
             raise ValueError(f"res_blocks must be 0-{MAX_RES_BLOCKS}, got {self.res_blocks}")
+        check_blocks(self.res_blocks, self.block_width, self.attention)
         if self.padding not in PADDINGS:
             raise ValueError(f"padding must be one of {', '.join(PADDINGS)}, got {self.padding!r}")
 

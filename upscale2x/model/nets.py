@@ -22,6 +22,10 @@ encoder step 3, at 1/8 of the cell (the sr8x input's own pixels), blocks of two 
 between and the input added back, EDSR's residual block (Lim et al., 2017) without BatchNorm. Their output feeds
 both the deeper encoder and the skip. Each block's second convolution starts at zero, so a network with blocks
 added computes exactly what it computed without them: ``train --init-from`` can grow a trained bundle.
+``block_width`` widens the blocks inside (the first convolution's filters, the ReLU's channels: WDSR's "wide
+activation", Yu et al., 2018) and ``attention`` scales each block's residual by RCAN's channel attention (Zhang et
+al., 2018). Both grow a trained bundle exactly too: the new filters of a wider first convolution meet zeros in the
+second, and the attention's gate starts at 1.
 
 ``padding`` (not in pix2pix): ``zero`` (Keras's "same", pix2pix's) or ``reflect``, every convolution's border
 mirrored by ``layers.ReflectPad`` instead (CycleGAN's and pix2pixHD's generators pad so): a zero-padded network
@@ -39,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 
 # Keras is imported lazily inside the builders: importing this module must stay cheap for the CLI.
@@ -52,6 +57,8 @@ PADDINGS = ("zero", "reflect")  # convolution borders: Keras's zeros ("same"), o
 PRECISIONS = ("float32", "bf16")
 RES_BLOCK_STEP = 3  # residual blocks follow encoder step 3: 1/8 of the cell, the 8x upscaler's input scale
 MAX_RES_BLOCKS = 64
+MAX_BLOCK_WIDTH = 1024  # inner width of a residual block (0 = the block's own width)
+ATTENTION_REDUCTION = 16  # RCAN's channel-attention reduction
 RES_BLOCK_PREFIX = "res"  # layer names of the residual blocks: res1_conv1, res1_act, res1_conv2, res1_add, ...
 
 
@@ -83,6 +90,26 @@ PRESETS = MappingProxyType(
         ),
     }
 )
+
+
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 instructions that compute bfloat16 natively
+
+
+def cpu_bf16_native(cpuinfo: str | None = None) -> bool | None:
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX); None where Linux's cpuinfo is not there.
+
+    Without either, TensorFlow emulates bfloat16 and ``--precision bf16`` trains several times slower than
+    float32 (models/TRAINING.md). ``cpuinfo`` is the text of /proc/cpuinfo (read here when None).
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return None
+    flags = {f for line in cpuinfo.splitlines() if line.startswith("flags") for f in line.partition(":")[2].split()}
+    if not flags:
+        return None
+    return any(f in flags for f in BF16_CPU_FLAGS)
 
 
 @contextmanager
@@ -174,15 +201,38 @@ def _upsample_conv(x, filters: int, upsample: str, name: str, padding: str = "ze
     return _conv(x, filters, 3, padding, name, **conv_args)
 
 
-def _res_block(x, filters: int, name: str, padding: str = "zero"):
-    """EDSR's residual block: x + conv(relu(conv(x))), the second conv zero at the start (the block is the identity)."""
+def _res_block(x, filters: int, name: str, padding: str = "zero", width: int = 0, attention: bool = False):
+    """EDSR's residual block: x + conv(relu(conv(x))), the second conv zero at the start (the block is the identity).
+
+    ``width`` (0 = ``filters``) is the inner width, the ReLU's channels (WDSR's wide activation); ``attention``
+    scales the residual per channel by RCAN's channel attention (see ``_channel_attention``).
+    """
     from ._tf import keras
 
     layers = keras.layers
-    y = _conv(x, filters, 3, padding, f"{name}_conv1")
+    y = _conv(x, width or filters, 3, padding, f"{name}_conv1")
     y = layers.ReLU(name=f"{name}_act")(y)
     y = _conv(y, filters, 3, padding, f"{name}_conv2", kernel_initializer="zeros")
+    if attention:
+        y = _channel_attention(y, filters, name)
     return layers.Add(name=f"{name}_add")([x, y])
+
+
+def _channel_attention(y, filters: int, name: str):
+    """RCAN's channel attention (Zhang et al., 2018): ``y`` times a per-channel gate from its global mean.
+
+    The gate is ``2 sigmoid(fc2(relu(fc1(mean(y)))))`` with fc2 zero at the start, so it starts at exactly 1 and a
+    block given attention computes what it computed without: ``--init-from`` can add it to a trained bundle.
+    fc1 reduces to ``filters / ATTENTION_REDUCTION`` channels (RCAN's 16, at least 1).
+    """
+    from ._tf import keras
+
+    layers = keras.layers
+    g = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_ca_pool")(y)
+    g = layers.Conv2D(max(1, filters // ATTENTION_REDUCTION), 1, activation="relu", name=f"{name}_ca_fc1")(g)
+    g = layers.Conv2D(filters, 1, activation="sigmoid", kernel_initializer="zeros", name=f"{name}_ca_fc2")(g)
+    g = layers.Rescaling(2.0, name=f"{name}_ca_gate")(g)
+    return layers.Multiply(name=f"{name}_ca")([y, g])
 
 
 def _up(x, filters: int, dropout: bool, upsample: str, name: str, padding: str = "zero"):
@@ -211,6 +261,8 @@ def unet_generator(
     lattice_free: bool = False,
     precision: str = "float32",
     padding: str = "zero",
+    block_width: int = 0,
+    attention: bool = False,
 ):
     """Build the pix2pix U-Net generator.
 
@@ -221,12 +273,14 @@ def unet_generator(
         is one of ``UPSAMPLERS``. ``dropout`` keeps pix2pix's 50 % dropout in the first three decoder steps (its
         noise source; a regression model such as a faithful upscaler trains better without it, and the layer
         count and parameters are the same either way). ``res_blocks`` residual blocks at 1/8 of the cell (see the
-        module's docstring). ``lattice_free`` ends the network in ``layers.LatticeFree``: its output has no 8-px
+        module's docstring), ``block_width`` their inner width (0 = the blocks' own), ``attention`` their
+        channel attention. ``lattice_free`` ends the network in ``layers.LatticeFree``: its output has no 8-px
         periodic part. ``padding`` is one of ``PADDINGS`` (see the module's docstring). ``precision`` "bf16"
         computes in bfloat16 (training on CPUs with AMX/AVX-512 BF16 runs
         about twice as fast), except the last layer(s), so the output is float32. Raises ``ValueError`` for an
-        unknown preset, upsampler, padding or precision, bad channel counts, a block count outside 0-64, or
-        reflect padding with the transposed decoder.
+        unknown preset, upsampler, padding or precision, bad channel counts, a block count outside 0-64, a
+        block width outside 0-1024 or given without blocks, attention without blocks, or reflect padding with the
+        transposed decoder.
     """
     with precision_scope(precision):
         from ._tf import keras
@@ -239,6 +293,7 @@ def unet_generator(
             raise ValueError(f"unknown upsampling {upsample!r}; expected one of {', '.join(UPSAMPLERS)}")
         if not 0 <= res_blocks <= MAX_RES_BLOCKS:
             raise ValueError(f"res_blocks must be 0-{MAX_RES_BLOCKS}, got {res_blocks}")
+        check_blocks(res_blocks, block_width, attention)
         check_padding(padding, upsample)
         inp = keras.Input(shape=(None, None, in_channels), name="input")
         x, skips = inp, []
@@ -246,7 +301,7 @@ def unet_generator(
             x = _down(x, f, batchnorm=i > 0, name=f"down{i + 1}", padding=padding)
             if i + 1 == RES_BLOCK_STEP:
                 for k in range(res_blocks):
-                    x = _res_block(x, f, f"{RES_BLOCK_PREFIX}{k + 1}", padding)
+                    x = _res_block(x, f, f"{RES_BLOCK_PREFIX}{k + 1}", padding, block_width, attention)
             skips.append(x)
         for i, (f, skip) in enumerate(zip(decoder_widths(w, max_width), reversed(skips[:-1]), strict=True)):
             x = _up(x, f, dropout=dropout and i < 3, upsample=upsample, name=f"up{i + 1}", padding=padding)
@@ -263,10 +318,20 @@ def unet_generator(
             (preset or f"w{w}")
             + ("" if upsample == "transpose" else f"_{upsample}")
             + (f"_rb{res_blocks}" if res_blocks else "")
+            + (f"w{block_width}" if block_width else "")
+            + ("ca" if attention else "")
             + ("_lf" if lattice_free else "")
             + ("_rp" if padding == "reflect" else "")
         )
         return keras.Model(inp, out, name=f"unet_{name}_{in_channels}to{out_channels}")
+
+
+def check_blocks(res_blocks: int, block_width: int, attention: bool) -> None:
+    """Raise ``ValueError`` for a block width outside 0-1024, or a block width or attention without blocks."""
+    if not 0 <= block_width <= MAX_BLOCK_WIDTH:
+        raise ValueError(f"block width must be 0-{MAX_BLOCK_WIDTH}, got {block_width}")
+    if (block_width or attention) and not res_blocks:
+        raise ValueError("a block width or attention needs residual blocks (res_blocks >= 1)")
 
 
 def check_padding(padding: str, upsample: str) -> None:

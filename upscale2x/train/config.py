@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import TrainError
 from ..fieldcheck import build
-from ..model.nets import MAX_DISC_SCALES, MAX_RES_BLOCKS, PADDINGS, PRECISIONS, PRESETS, UPSAMPLERS
+from ..model.nets import MAX_BLOCK_WIDTH, MAX_DISC_SCALES, MAX_RES_BLOCKS, PADDINGS, PRECISIONS, PRESETS, UPSAMPLERS
 from ..model.tasks import TASKS
 
 # --degrade: none, jpeg (JPEG only, a share of inputs clean), full (blur, resize, noise, JPEG): train/degrade.py
@@ -26,6 +26,8 @@ FIXED_ON_RESUME = (
     "cap",
     "upsample",
     "res_blocks",
+    "block_width",
+    "attention",
     "lattice_free",
     "padding",
     "dropout",
@@ -52,6 +54,8 @@ class TrainConfig:
     max_width: int = 512  # generator filter cap of a custom base width (a preset brings its own)
     upsample: str = "transpose"  # decoder upsampling: transpose (pix2pix) or resize (nearest x2 + 3x3 conv)
     res_blocks: int = 0  # residual blocks at 1/8 of the cell (nets.unet_generator; 0 = pix2pix's U-Net)
+    block_width: int = 0  # inner width of the residual blocks (WDSR's wide activation; 0 = the blocks' own width)
+    attention: bool = False  # RCAN's channel attention in every residual block
     lattice_free: bool = False  # end the generator in layers.LatticeFree: no 8-px periodic part in its output
     padding: str = "zero"  # convolution borders: zero (pix2pix) or reflect (mirrored: no frame; nets.PADDINGS)
     dropout: bool = True  # pix2pix's dropout in the first three decoder steps (its noise source)
@@ -142,6 +146,14 @@ class TrainConfig:
             (
                 0 <= self.res_blocks <= MAX_RES_BLOCKS,
                 f"res blocks must be 0-{MAX_RES_BLOCKS}, got {self.res_blocks}",
+            ),
+            (
+                0 <= self.block_width <= MAX_BLOCK_WIDTH,
+                f"block width must be 0-{MAX_BLOCK_WIDTH} (0 = the blocks' own width), got {self.block_width}",
+            ),
+            (
+                self.res_blocks > 0 or not (self.block_width or self.attention),
+                "--block-width and --attention need residual blocks (--res-blocks N)",
             ),
             (self.base_width is None or self.base_width >= 1, f"base width must be >= 1, got {self.base_width}"),
             (self.max_width >= 1, f"max width must be >= 1, got {self.max_width}"),

@@ -121,6 +121,8 @@ def _generator(cfg: TrainConfig, precision: str):
         lattice_free=cfg.lattice_free,
         precision=precision,
         padding=cfg.padding,
+        block_width=cfg.block_width,
+        attention=cfg.attention,
     )
 
 
@@ -183,8 +185,9 @@ def _init_generator(g, cfg: TrainConfig) -> None:
 
     Task and widths must match and every source layer must exist in ``g`` with the same weight shapes (nearest and
     bilinear resize-conv decoders share theirs, so one can start the other). ``g`` may have more residual blocks
-    than the source: those start as the identity (nets.unet_generator), so the grown network computes what the
-    source computed.
+    than the source, wider blocks (``block_width``) or channel attention: those start as the identity
+    (nets.unet_generator; a widened convolution through ``_embed``), so the grown network computes what the source
+    computed.
     """
     from ..errors import ModelError
     from ..model.bundle import load_bundle, resolve_bundle
@@ -202,19 +205,57 @@ def _init_generator(g, cfg: TrainConfig) -> None:
         a, b = mine.get(name), theirs[name]
         return a is not None and [tuple(w.shape) for w in a.weights] == [tuple(w.shape) for w in b.weights]
 
+    def widens(name: str) -> bool:  # a residual block's convolution, as wide or wider in g (--block-width)
+        a, b = mine.get(name), theirs[name]
+        return (
+            a is not None
+            and name.startswith(RES_BLOCK_PREFIX)
+            and len(a.weights) == len(b.weights)
+            and all(
+                len(x.shape) == len(y.shape) and all(m >= n for m, n in zip(x.shape, y.shape, strict=True))
+                for x, y in zip(a.weights, b.weights, strict=True)
+            )
+        )
+
     grown = set(mine) - set(theirs)
     if (
         (c.task, c.base_width, c.max_width) != (cfg.task, cfg.width, cfg.cap)
-        or not all(fits(name) for name in theirs)  # a block the source has and g lacks fails here too
+        or not all(fits(name) or widens(name) for name in theirs)  # a block the source has and g lacks fails too
         or any(not name.startswith(RES_BLOCK_PREFIX) for name in grown)
     ):
         raise TrainError(
             f"--init-from {cfg.init_from}: a {c.task} model of width {c.base_width}/{c.max_width} ({c.upsample}, "
-            f"{c.res_blocks} residual blocks) cannot start a {cfg.task} model of width {cfg.width}/{cfg.cap} "
-            f"({cfg.upsample}, {cfg.res_blocks} residual blocks)"
+            f"{_blocks(c.res_blocks, c.block_width, c.attention)}) cannot start a {cfg.task} model of width "
+            f"{cfg.width}/{cfg.cap} ({cfg.upsample}, {_blocks(cfg.res_blocks, cfg.block_width, cfg.attention)})"
         )
     for name, layer in theirs.items():
-        mine[name].set_weights(layer.get_weights())
+        mine[name].set_weights(
+            [_embed(a, b) for a, b in zip(mine[name].get_weights(), layer.get_weights(), strict=True)]
+        )
+
+
+def _embed(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    """``theirs`` in the leading corner of ``mine`` (same shape: ``theirs``); inputs that ``theirs`` lacks weigh 0.
+
+    A wider first convolution of a residual block keeps its new filters as initialised; the second convolution's
+    weights on those new channels are zero, so the widened block computes exactly what the source block did.
+    """
+    if mine.shape == theirs.shape:
+        return theirs
+    out = mine.copy()
+    if out.ndim == 4:  # a convolution kernel [kh, kw, in, out]: new input channels contribute nothing
+        out[:, :, theirs.shape[2] :, :] = 0
+    out[tuple(slice(0, n) for n in theirs.shape)] = theirs
+    return out
+
+
+def _blocks(n: int, width: int, attention: bool) -> str:
+    """The residual blocks in words, for messages."""
+    return (
+        f"{n} residual blocks"
+        + (f" of inner width {width}" if width else "")
+        + (" with channel attention" if attention else "")
+    )
 
 
 def _prepare_run(cfg: TrainConfig, resume: bool, export: bool) -> Path:
@@ -427,6 +468,8 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
         max_width=cfg.cap,
         upsample=cfg.upsample,
         res_blocks=cfg.res_blocks,
+        block_width=cfg.block_width,
+        attention=cfg.attention,
         lattice_free=cfg.lattice_free,
         padding=cfg.padding,
         name=name,
@@ -451,6 +494,8 @@ def _card(cfg: TrainConfig, name: str, counts: dict, state: dict, global_batch: 
             "texture": cfg.texture,
             "pixel_loss": cfg.pixel_loss,
             "res_blocks": cfg.res_blocks,
+            "block_width": cfg.block_width,
+            "attention": cfg.attention,
             "lattice_free": cfg.lattice_free,
             "padding": cfg.padding,
             "precision": cfg.precision,
@@ -487,6 +532,20 @@ def _source_training(out: Path) -> dict:
     """``{"init_from": record}`` for a run started from a bundle (records nest when that one was fine-tuned)."""
     path = out / SOURCE_RECORD
     return {"init_from": json.loads(path.read_text())} if path.is_file() else {}
+
+
+def precision_note(cfg: TrainConfig) -> str | None:
+    """A line for the user when ``cfg`` asks for bf16 on a CPU that emulates it (no GPU, no AVX-512 BF16 or AMX)."""
+    from ..model.nets import cpu_bf16_native
+
+    if cfg.precision != "bf16" or cfg.distribute != "none" or tf.config.list_physical_devices("GPU"):
+        return None
+    if cpu_bf16_native() is not False:
+        return None
+    return (
+        "--precision bf16: this CPU has no AVX-512 BF16 or AMX, so TensorFlow emulates bfloat16 and trains several "
+        "times slower than float32 (use --precision float32 here)"
+    )
 
 
 def _hardware(out: Path) -> str:

@@ -604,6 +604,12 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
         (["--pixel-loss", "l2"], "pixel loss must be one of l1, mse, got 'l2'"),
         (["--res-blocks", "-1"], "res blocks must be 0-64, got -1"),
         (["--res-blocks", "100"], "res blocks must be 0-64, got 100"),
+        (
+            ["--res-blocks", "2", "--block-width", "-8"],
+            "block width must be 0-1024 (0 = the blocks' own width), got -8",
+        ),
+        (["--block-width", "96"], "--block-width and --attention need residual blocks (--res-blocks N)"),
+        (["--attention"], "--block-width and --attention need residual blocks (--res-blocks N)"),
         (["--d-lr", "2"], "discriminator learning rate must be in (0, 1), got 2.0"),
         (["--scale-range", "0.5"], "--scale-range: expected LO,HI such as 0.25,1, got '0.5'"),
         (["--scale-range", "1,2"], "scale range must be LO,HI with 0 < LO <= HI <= 1"),

@@ -61,3 +61,22 @@ def jpeg_roundtrip(img: np.ndarray, quality: int) -> np.ndarray:
     buf = io.BytesIO()
     Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)).save(buf, "JPEG", quality=quality)
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"), np.float32) / 255.0
+
+
+def with_litert(folder: Path, tmp: Path, quantize: str = "int8", name: str = "bundle") -> Path:
+    """``folder``'s bundle with a LiteRT export: itself, or a copy in ``tmp/name`` that `upscale2x export` made.
+
+    The export runs in a child process: TensorFlow's idle threads here would slow LiteRT down.
+    """
+    import subprocess
+    import sys
+
+    from upscale2x.model.bundle import read_card
+    from upscale2x.model.engines import litert_record
+
+    if litert_record(read_card(folder)) is not None:
+        return folder
+    out = tmp / name
+    cmd = [sys.executable, "-m", "upscale2x", "export", str(folder), "--quantize", quantize, "-o", str(out)]
+    subprocess.run([*cmd, "--max-error", "1"], check=True, capture_output=True)
+    return out

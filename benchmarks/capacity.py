@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import with_litert
 
 HERE = Path(__file__).resolve().parent
 
@@ -56,19 +57,6 @@ def make_arch(spec: str, out: Path) -> None:
     model = unet_generator("hires", upsample="resize", lattice_free=True, zero_output=True, **kw)
     card = Card(task="sr8x", base_width=16, preset="hires", max_width=128, upsample="resize", lattice_free=True, **kw)
     save_bundle(Bundle(model, card), out)
-
-
-def exported(folder: Path, tmp: Path, name: str) -> Path:
-    """``folder``'s bundle with an int8 LiteRT export (made in ``tmp`` by `upscale2x export` if it has none)."""
-    from upscale2x.model.bundle import read_card
-    from upscale2x.model.engines import litert_record
-
-    if litert_record(read_card(folder)) is not None:
-        return folder
-    out = tmp / f"{name}-litert"
-    cmd = [sys.executable, "-m", "upscale2x", "export", str(folder), "--quantize", "int8", "-o", str(out)]
-    subprocess.run([*cmd, "--max-error", "1"], check=True, capture_output=True)
-    return out
 
 
 def cell_times(folders: dict[str, Path], rounds: int, threads: int) -> dict[str, float]:
@@ -132,9 +120,9 @@ def main() -> None:
         for spec in a.arch:
             out = Path(tmp) / f"arch-{spec.replace(':', '_')}"
             subprocess.run([sys.executable, __file__, "--make-arch", spec, str(out)], check=True, capture_output=True)
-            folders[f"arch {spec}"] = exported(out, Path(tmp), out.name)
+            folders[f"arch {spec}"] = with_litert(out, Path(tmp), name=f"{out.name}-litert")
         for m in a.models:
-            folders[m] = exported(resolve_bundle(m), Path(tmp), f"model-{len(folders)}")
+            folders[m] = with_litert(resolve_bundle(m), Path(tmp), name=f"model-{len(folders)}-litert")
         times = cell_times(folders, a.rounds, a.threads)
         gains = {m: gain(folders[m], a.folder) for m in a.models}
     first = next(iter(folders))

@@ -15,18 +15,15 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the CLI has it (upscale2x/__init__.py), before numpy loads
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np  # noqa: E402
-from _common import photo  # noqa: E402
+from _common import photo, with_litert  # noqa: E402
 
 from upscale2x.io.write import ImageWriter  # noqa: E402
-from upscale2x.model.bundle import default_bundle, read_card, resolve_bundle  # noqa: E402
-from upscale2x.model.engines import litert_record  # noqa: E402
+from upscale2x.model.bundle import default_bundle, resolve_bundle  # noqa: E402
 from upscale2x.render.stages import open_stage  # noqa: E402
 
 
@@ -67,11 +64,8 @@ def main() -> None:
     a = ap.parse_args()
     folder = resolve_bundle(a.model) if a.model else default_bundle("sr8x")
     with tempfile.TemporaryDirectory() as tmp:
-        if "litert" in a.engines and litert_record(read_card(folder)) is None:  # export in another process:
-            out = Path(tmp) / "bundle"  # TensorFlow's idle threads here would slow LiteRT down
-            cmd = [sys.executable, "-m", "upscale2x", "export", str(folder), "--quantize", a.quantize, "-o", str(out)]
-            subprocess.run([*cmd, "--max-error", "1"], check=True, capture_output=True)
-            folder = out
+        if "litert" in a.engines:
+            folder = with_litert(folder, Path(tmp), a.quantize)
         print(f"input {a.size}x{a.size}, bundle {folder}")
         for engine in a.engines:
             measure(folder, engine, a.size, a.repeats)

@@ -12,7 +12,8 @@
    less the photo's, in grey levels, mean of its size over the photos); lattice ratio against the photo. The
    photo's own border step is content a 24x-blurred input cannot hold: the model's input itself scores about
    2.6 on `frame`, so the frame is also given as `frame_bias` (the mean signed excess: a consistent light or dark
-   ring) and `frame_abs` (the outputs' mean |step|, beside the inputs' and the photos').
+   ring) and `frame_abs` (the outputs' mean |step|, beside the inputs' and the photos'). Each measure's median over
+   the photos is given too: a ratio to a nearly flat photo (a plain tile of an abstract render) is mostly noise.
 2. Print detail. A see output S (of examples/sketch.png and of the first held-out photos) through the upscaler U
    gives the 8x octave (2048 px); its centre 256 px through U again gives a 2048 px window of the 64x print at
    100 %. Each octave's mean abs. Laplacian over that of 256 px centre crops of natural photos at native
@@ -175,7 +176,10 @@ def main() -> None:
     result["frame_abs_photo"] = float(np.mean(np.abs(st[:, 1])))
     result["frame_abs_input"] = float(np.mean(np.abs(st[:, 2])))
     result["images"] = len(rows)
+    # A ratio to a nearly flat photo (a plain tile of an abstract render) is mostly noise and can dominate the mean.
+    result["median"] = {k: float(np.median([r[k] for r in rows])) for k in KEYS}
     print("see    mean" + " " * 21 + "  ".join(f"{k} {result[k]:.3f}" for k in KEYS))
+    print("see    median" + " " * 19 + "  ".join(f"{k} {result['median'][k]:.3f}" for k in KEYS))
     print(
         f"frame  bias {result['frame_bias']:+.2f}  |step| of outputs {result['frame_abs']:.2f}, of their inputs "
         f"{result['frame_abs_input']:.2f}, of the photos {result['frame_abs_photo']:.2f} (grey levels)"

@@ -238,6 +238,12 @@ def _imagine_lines(r: dict) -> list[str]:
         f"- frame: outer 4-px ring's step to the inside, less the photo's, {r['frame']:.2f} grey levels on average "
         f"({r['frame_max']:.2f} at worst)",
     ]
+    if "median" in r:
+        m = r["median"]
+        lines.append(
+            f"- medians over the photos (a ratio to a nearly flat photo is mostly noise): detail {m['detail']:.2f}, "
+            f"colourfulness {m['colourfulness']:.2f}, axis share {m['axis']:.2f}, lattice {m['lattice']:.2f}"
+        )
     if "print" in r:
         p = r["print"]
         lines.append(

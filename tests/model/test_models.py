@@ -89,6 +89,8 @@ def test_card_imagine_numbers_are_reproduced_by_the_benchmark(name):
     for key in ("detail", "colourfulness", "axis", "lattice"):
         assert now[key] == pytest.approx(card[key], rel=0.02), key
     assert now["frame"] == pytest.approx(card["frame"], abs=0.1)
+    for key, value in card.get("median", {}).items():
+        assert now["median"][key] == pytest.approx(value, rel=0.02), f"median {key}"
     if "print" in card:
         for key in ("see", "x8", "x64", "lattice_x64"):
             assert now["print"][key] == pytest.approx(card["print"][key], rel=0.03), key

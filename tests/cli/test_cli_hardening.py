@@ -130,3 +130,11 @@ def test_an_interrupt_that_lands_in_a_finaliser_is_not_lost():
     # and the video went on to the end, exit 0.
     r = subprocess.run([sys.executable, "-c", DROPPED], capture_output=True, text=True, timeout=60)
     assert r.stdout == "interrupted\n", r.stdout + r.stderr
+
+
+def test_an_interrupt_in_a_finaliser_is_not_lost_in_a_background_job():
+    # `upscale2x ... &` from a script, or nohup'd training stopped with SIGTERM: the shell starts the process with
+    # SIGINT ignored, and a simulated SIGINT (how the hook raised the interrupt again) then did nothing.
+    script = "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\n" + DROPPED
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.stdout == "interrupted\n", r.stdout + r.stderr

@@ -67,19 +67,33 @@ def _interrupt_again(default):
     collector's) is printed and dropped, and the work went on to the end (a CI run: a video finished after its
     SIGTERM). Such an interrupt is raised again in the main thread once that callback is over.
     """
-    import _thread
-    import signal
     import threading
 
     def hook(unraisable):
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            # From another thread, a moment later: raised inside the hook it would be dropped again. Python's
-            # SIGINT handler raises KeyboardInterrupt in the main thread at its next step.
-            threading.Timer(REINTERRUPT_S, _thread.interrupt_main, args=(signal.SIGINT,)).start()
+            # From another thread, a moment later: raised inside the hook it would be dropped again.
+            threading.Timer(REINTERRUPT_S, _interrupt_main, args=(threading.main_thread().ident,)).start()
         else:
             default(unraisable)
 
     return hook
+
+
+def _interrupt_main(main_ident: int) -> None:
+    """Raise KeyboardInterrupt in the main thread at its next step.
+
+    Through Python's SIGINT handler where it has one; a process started in the background by a shell (`cmd &`,
+    `nohup`) has SIGINT ignored, and there a simulated SIGINT does nothing, so the exception is set on the main
+    thread directly.
+    """
+    import _thread
+    import ctypes
+    import signal
+
+    if callable(signal.getsignal(signal.SIGINT)):
+        _thread.interrupt_main(signal.SIGINT)
+    else:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(main_ident), ctypes.py_object(KeyboardInterrupt))
 
 
 def main() -> None:

@@ -217,7 +217,13 @@ def _generator(card: dict) -> str:
         extra += f" of inner width {card['block_width']} (`--block-width`)"
     if card.get("attention"):
         extra += " with channel attention (`--attention`)"
-    if card.get("lattice_free"):
+    if card.get("lattice_free_window"):
+        w = card["lattice_free_window"]
+        extra += (
+            f", ending in a windowed lattice-free layer (`--lattice-free --lattice-free-window {w}`: no 8-px periodic "
+            f"part round any pixel, read over {w} px)"
+        )
+    elif card.get("lattice_free"):
         extra += ", ending in a lattice-free layer (`--lattice-free`: no 8-px periodic part in its output)"
     if card.get("padding") == "reflect":
         extra += ", mirrored convolution borders (`--padding reflect`: no frame)"

@@ -114,3 +114,62 @@ def test_a_lattice_free_litert_export_runs_at_any_batch(tmp_path):
             256,
             3,
         )
+
+
+def _smooth_with_half_grid(size: int = 256):
+    """A smoothly shaded picture, and the same with a random 8-px-periodic pattern drawn on its left half only."""
+    yy, xx = np.indices((size, size)) / size
+    smooth = 0.5 + 0.3 * np.sin(3 * xx + 1) * np.cos(2 * yy)
+    smooth = np.repeat(smooth[None, :, :, None], 3, axis=3).astype(np.float32)
+    pattern = np.random.default_rng(0).normal(0, 0.05, (8, 8, 3)).astype(np.float32)
+    grid = np.tile(pattern, (size // 8, size // 8, 1))[None]
+    grid[:, :, size // 2 :] = 0
+    return smooth, smooth + grid
+
+
+def test_a_windowed_lattice_free_layer_removes_a_grid_where_it_is_drawn():
+    """A grid drawn on half a cell: the whole-cell layer takes out only its mean (half of it on each half); the
+    windowed one reads it round each pixel and takes it out where it is, leaving the shading alone."""
+    from upscale2x.model.layers import LatticeFree
+
+    smooth, stamped = _smooth_with_half_grid()
+    whole = np.asarray(LatticeFree()(stamped))[0]
+    local = np.asarray(LatticeFree(window=64)(stamped))[0]
+    assert lattice_share(stamped[0]) > 0.1
+    assert lattice_share(whole) > 1e-3  # thinned: the grid's left-half remainder, and its opposite on the right
+    assert lattice_share(local) < 1e-4 and lattice_share(smooth[0]) < 1e-5
+    # away from the half grid's edge and from the cell's border, the picture is the shading again
+    far = np.abs(local - smooth[0])
+    assert far[8:-8, 8:64].max() < 0.02 and far[8:-8, 128 + 40 : -8].max() < 0.002
+    assert np.abs(whole - smooth[0])[8:-8, 128 + 40 : -8].max() > 0.03  # the whole-cell layer drew its opposite
+    np.testing.assert_allclose(np.asarray(LatticeFree(window=64)(smooth))[0], smooth[0], atol=2e-3)
+    for bad in (8, 12, 70):
+        with pytest.raises(ValueError, match=f"window must be 0 or a multiple of 8 px from 16, got {bad}"):
+            LatticeFree(window=bad)
+
+
+def test_a_windowed_lattice_free_bundle_round_trips_exports_and_its_card_must_say_so(tmp_path):
+    from conftest import assert_litert_agrees
+
+    from upscale2x.errors import ModelError
+    from upscale2x.model.bundle import WEIGHTS, Bundle, Card, load_bundle, save_bundle
+    from upscale2x.model.nets import unet_generator
+
+    with pytest.raises(ValueError, match="a lattice-free window needs the lattice-free layer"):
+        unet_generator(base_width=2, max_width=8, upsample="resize", lattice_free_window=64)
+    with pytest.raises(ValueError, match="lattice-free window must be 0 or a multiple of 8 px from 16, got 20"):
+        Card(task="sr8x", base_width=2, max_width=8, lattice_free=True, lattice_free_window=20)
+    g = unet_generator(base_width=2, max_width=8, upsample="resize", lattice_free=True, lattice_free_window=64)
+    assert g.name.endswith("_lf64_3to3") and g.layers[-1].window == 64
+    kw = {"task": "sr8x", "base_width": 2, "max_width": 8, "upsample": "resize", "lattice_free": True}
+    folder = save_bundle(Bundle(g, Card(**kw, lattice_free_window=64)), tmp_path / "lf")
+    b = load_bundle(folder)
+    assert b.card.lattice_free_window == 64 and b.model.layers[-1].window == 64
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(b.model(x)), np.asarray(g(x)), atol=1e-6)
+    assert_litert_agrees(folder, "none", tmp_path / "x")  # its dilated depthwise convolutions run the same in LiteRT
+    card = json.loads((folder / "card.json").read_text())
+    card["lattice_free_window"] = 0
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match=f"{WEIGHTS}: card says lattice_free_window 0, the weights' LatticeFree layer"):
+        load_bundle(folder)

@@ -620,6 +620,12 @@ def test_native_images_are_drawn_by_area_and_kept_whole(tmp_path):
         (["--padding", "mirror"], "padding must be one of zero, reflect, got 'mirror'"),
         (["--disc-scales", "0"], "disc scales must be 1-4, got 0"),
         (["--lattice-window", "12"], "lattice window must be 0 or a multiple of 8 px, got 12"),
+        (
+            ["--lattice-free", "--lattice-free-window", "12"],
+            "lattice-free window must be 0 or a multiple of 8 px from 16, got 12",
+        ),
+        (["--lattice-free", "--lattice-free-window", "8"], "lattice-free window must be 0 or a multiple of 8 px"),
+        (["--lattice-free-window", "64"], "--lattice-free-window needs --lattice-free"),
         (["--disc-scales", "5"], "disc scales must be 1-4, got 5"),
         (["--dream", "2"], "--dream: expected LO,HI such as 1.5,4, got '2'"),
         (["--dream", "0.5,2"], "dream must be LO,HI with 1 <= LO <= HI <= 8 (times the 8x downscale), got (0.5, 2.0)"),
@@ -730,18 +736,19 @@ def test_texture_error_compares_detail_energy_block_by_block():
 
 
 def test_a_lattice_free_run_starts_from_a_plain_bundle_and_records_it(tmp_path, images, tiny_bundles):
-    """`--lattice-free` adds a weightless last layer: a shipped bundle without it can start the run, the bundle and
-    card record it, and a resumed run cannot drop it."""
+    """`--lattice-free` (here windowed) adds a weightless last layer: a shipped bundle without it can start the run,
+    the bundle and card record it, and a resumed run cannot drop it."""
     from upscale2x.model.bundle import load_bundle
     from upscale2x.train.fit import _build, train
 
     out = tmp_path / "lf"
-    extra = ("--lattice-free", "--init-from", str(tiny_bundles["sr8x"]), "--base-width", "2", "--max-width", "8")
-    r = runner.invoke(app, _cli_train(images, out, 1, 2, *extra))
+    extra = ("--lattice-free", "--lattice-free-window", "64", "--init-from", str(tiny_bundles["sr8x"]))
+    r = runner.invoke(app, _cli_train(images, out, 1, 2, *extra, "--base-width", "2", "--max-width", "8"))
     assert r.exit_code == 0, r.output
     b = load_bundle(out)
     assert b.card.lattice_free and b.card.training["lattice_free"] is True
-    assert b.model.layers[-1].name == "lattice_free"
+    assert b.card.lattice_free_window == b.card.training["lattice_free_window"] == 64
+    assert b.model.layers[-1].name == "lattice_free" and b.model.layers[-1].window == 64
     started = _build(_cfg(images, tmp_path / "x", "sr8x", lattice_free=True, init_from=str(tiny_bundles["sr8x"])), 2)
     source = load_bundle(tiny_bundles["sr8x"]).model
     for a, w in zip(started.generator.get_weights(), source.get_weights(), strict=True):

@@ -59,6 +59,13 @@ def train(
         bool,
         typer.Option(help="End the generator in a layer that removes any 8-px periodic part of its output (no grid)."),
     ] = D["lattice_free"],
+    lattice_free_window: Annotated[
+        int,
+        typer.Option(
+            help="With --lattice-free: remove that part round each pixel over this many px (a multiple of 8, e.g. "
+            "64) instead of over the whole cell: also a grid drawn in parts of a cell. 0 = per cell."
+        ),
+    ] = D["lattice_free_window"],
     padding: Annotated[
         str,
         typer.Option(

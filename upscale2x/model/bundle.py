@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ModelError
 from ..fieldcheck import build
 from ..io.atomic import private_folder, publish
-from .nets import MAX_RES_BLOCKS, PADDINGS, UPSAMPLERS, check_blocks
+from .nets import MAX_RES_BLOCKS, PADDINGS, UPSAMPLERS, check_blocks, check_lattice_window
 from .tasks import TASKS, TaskSpec
 
 CARD = "card.json"
@@ -38,6 +38,7 @@ class Card:
     block_width: int = 0  # inner width of the residual blocks (0 = their own width)
     attention: bool = False  # RCAN's channel attention in every residual block
     lattice_free: bool = False  # the generator ends in layers.LatticeFree (no 8-px periodic part in its output)
+    lattice_free_window: int = 0  # px: that layer works round each pixel over this window (0 = the whole cell)
     padding: str = "zero"  # convolution borders (nets.PADDINGS): zeros, or mirrored pixels (layers.ReflectPad)
     parameters: int = 0  # generator parameter count (checked on load)
     name: str = ""  # short name shown by `upscale2x models`
@@ -57,6 +58,7 @@ class Card:
         if not 0 <= self.res_blocks <= MAX_RES_BLOCKS:
             raise ValueError(f"res_blocks must be 0-{MAX_RES_BLOCKS}, got {self.res_blocks}")
         check_blocks(self.res_blocks, self.block_width, self.attention)
+        check_lattice_window(self.lattice_free, self.lattice_free_window)
         if self.padding not in PADDINGS:
             raise ValueError(f"padding must be one of {', '.join(PADDINGS)}, got {self.padding!r}")
 
@@ -185,11 +187,16 @@ def check_card(model, card: Card, where: Path) -> None:
         )
     from .layers import LatticeFree, ReflectPad
 
-    has_layer = any(isinstance(layer, LatticeFree) for layer in model.layers)
-    if has_layer != card.lattice_free:
+    free = [layer for layer in model.layers if isinstance(layer, LatticeFree)]
+    if bool(free) != card.lattice_free:
         raise ModelError(
             f"{where}: card says lattice_free {str(card.lattice_free).lower()}, the weights "
-            f"{'end' if has_layer else 'do not end'} in a LatticeFree layer"
+            f"{'end' if free else 'do not end'} in a LatticeFree layer"
+        )
+    if free and free[0].window != card.lattice_free_window:
+        raise ModelError(
+            f"{where}: card says lattice_free_window {card.lattice_free_window}, the weights' LatticeFree layer "
+            f"has window {free[0].window}"
         )
     mirrored = any(isinstance(layer, ReflectPad) for layer in model.layers)
     if mirrored != (card.padding == "reflect"):

@@ -6,7 +6,8 @@ mean. That part is exactly what the FFT bins of period 2, 4 and 8 hold (metrics.
 ending in it cannot stamp an 8-px grid over its cell, whatever its weights or its GAN loss do. A natural image
 puts a tiny share of its power there (63 bins of a 256 cell's 65,536: 0.02 % of the non-flat power of scikit-image's
 photos on average, 0.1 % at most), so almost no real detail is lost. A grid confined to part of a cell is thinned,
-not removed: only its mean over the whole cell goes.
+not removed: only its mean over the whole cell goes. With ``window`` W it is removed where it is: each pixel
+loses the periodic part of its own neighbourhood (:func:`local_pattern`), which varies smoothly over the cell.
 
 ``ReflectPad`` pads by mirroring the pixels next to the border (as numpy's ``reflect``). A convolution with zero
 padding can tell where its cell ends, and a GAN-trained generator paints that: a light or dark frame a few pixels
@@ -37,21 +38,55 @@ def phase_pattern(x, period: int = LATTICE_PERIOD):
     return ops.reshape(flat - ops.mean(flat, axis=1, keepdims=True), (-1, p, p, c))
 
 
+def _box_mean(x, size: int, rate: int):
+    """The mean of ``x`` ``[N, H, W, C]`` over ``size`` x ``size`` taps ``rate`` px apart round each pixel; at the
+    borders, of the taps inside the image (a zero-padded sum over a zero-padded count)."""
+    c = x.shape[-1]
+
+    def taps(t, channels):
+        v = ops.ones((size, 1, channels, 1), dtype=t.dtype)
+        h = ops.ones((1, size, channels, 1), dtype=t.dtype)
+        t = ops.depthwise_conv(t, v, 1, padding="same", dilation_rate=(rate, 1))
+        return ops.depthwise_conv(t, h, 1, padding="same", dilation_rate=(1, rate))
+
+    return taps(x, c) / taps(ops.ones_like(x[..., :1]), 1)
+
+
+def local_pattern(x, window: int, period: int = LATTICE_PERIOD):
+    """The ``period``-periodic part of ``x`` ``[N, H, W, C]`` round each pixel, over ``window`` px.
+
+    The residual against a ``period`` px box mean (blind to that period, and to a ramp, whose phases would
+    otherwise differ by a sawtooth) is averaged over the pixels of each pixel's own phase within ``window`` (taps
+    ``period`` px apart, an odd number of them), less the mean over the phases. A grid is read where it is drawn,
+    and a flat or smoothly shaded picture gives nothing. 4-D depthwise convolutions and means only: LiteRT and its
+    int8 quantiser take them.
+    """
+    r = x - _box_mean(x, period, 1)
+    own_phase = _box_mean(r, window // period | 1, period)  # an odd tap count: centred taps keep the phase
+    return own_phase - _box_mean(own_phase, period, 1)
+
+
 @keras.saving.register_keras_serializable(package="upscale2x")
 class LatticeFree(keras.layers.Layer):
-    """``x`` less its ``period``-periodic part (:func:`phase_pattern` repeated over the image).
+    """``x`` less its ``period``-periodic part: over the whole image (:func:`phase_pattern` repeated), or with
+    ``window`` > 0 round each pixel over that many px (:func:`local_pattern`: a grid drawn in part of a cell).
 
     Input ``[N, H, W, C]`` with H and W multiples of ``period`` (a U-Net cell always is).
     """
 
-    def __init__(self, period: int = LATTICE_PERIOD, **kwargs):
+    def __init__(self, period: int = LATTICE_PERIOD, window: int = 0, **kwargs):
         super().__init__(**kwargs)
         if period < 2:
             raise ValueError(f"period must be >= 2, got {period}")
+        if window and (window < 2 * period or window % period):
+            raise ValueError(f"window must be 0 or a multiple of {period} px from {2 * period}, got {window}")
         self.period = int(period)
+        self.window = int(window)
 
     def call(self, x):
         p = self.period
+        if self.window:
+            return x - local_pattern(x, self.window, p)
         shape = ops.shape(x)
         w, c = shape[2], shape[3]
         tile = ops.reshape(phase_pattern(x, p), (-1, p, 1, p * c))
@@ -63,7 +98,7 @@ class LatticeFree(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "period": self.period}
+        return {**super().get_config(), "period": self.period, "window": self.window}
 
 
 @keras.saving.register_keras_serializable(package="upscale2x")

@@ -36,6 +36,9 @@ convolution has no padding to mirror).
 ``lattice_free`` (not in pix2pix) ends the generator in ``layers.LatticeFree``, which removes the part of its
 output that repeats every 8 px over the cell: the period-2/4/8 grid a decoder or a GAN loss stamps. It has no
 weights, so a bundle without it can start one with it (``--init-from``), and the parameter count is unchanged.
+``lattice_free_window`` W > 0 removes that part round each pixel over about W px instead of over the whole cell: a
+GAN-trained upscaler draws a faint grid in some places and its opposite in others, which the whole-cell mean
+cancels but a print made of its own output shows (``layers.local_pattern``).
 """
 
 from __future__ import annotations
@@ -259,6 +262,7 @@ def unet_generator(
     dropout: bool = True,
     res_blocks: int = 0,
     lattice_free: bool = False,
+    lattice_free_window: int = 0,
     precision: str = "float32",
     padding: str = "zero",
     block_width: int = 0,
@@ -275,12 +279,12 @@ def unet_generator(
         count and parameters are the same either way). ``res_blocks`` residual blocks at 1/8 of the cell (see the
         module's docstring), ``block_width`` their inner width (0 = the blocks' own), ``attention`` their
         channel attention. ``lattice_free`` ends the network in ``layers.LatticeFree``: its output has no 8-px
-        periodic part. ``padding`` is one of ``PADDINGS`` (see the module's docstring). ``precision`` "bf16"
-        computes in bfloat16 (training on CPUs with AMX/AVX-512 BF16 runs
-        about twice as fast), except the last layer(s), so the output is float32. Raises ``ValueError`` for an
-        unknown preset, upsampler, padding or precision, bad channel counts, a block count outside 0-64, a
-        block width outside 0-1024 or given without blocks, attention without blocks, or reflect padding with the
-        transposed decoder.
+        periodic part (round each pixel over ``lattice_free_window`` px, if > 0). ``padding`` is one of
+        ``PADDINGS`` (see the module's docstring). ``precision`` "bf16" computes in bfloat16 (training on CPUs with
+        AMX/AVX-512 BF16 runs about twice as fast), except the last layer(s), so the output is float32. Raises
+        ``ValueError`` for an unknown preset, upsampler, padding or precision, bad channel counts, a block count
+        outside 0-64, a block width outside 0-1024 or given without blocks, attention without blocks, reflect
+        padding with the transposed decoder, or a bad lattice-free window (``check_lattice_window``).
     """
     with precision_scope(precision):
         from ._tf import keras
@@ -295,6 +299,7 @@ def unet_generator(
             raise ValueError(f"res_blocks must be 0-{MAX_RES_BLOCKS}, got {res_blocks}")
         check_blocks(res_blocks, block_width, attention)
         check_padding(padding, upsample)
+        check_lattice_window(lattice_free, lattice_free_window)
         inp = keras.Input(shape=(None, None, in_channels), name="input")
         x, skips = inp, []
         for i, f in enumerate(encoder_widths(w, max_width)):
@@ -313,7 +318,7 @@ def unet_generator(
         if lattice_free:
             from .layers import LatticeFree
 
-            out = LatticeFree(name="lattice_free", dtype="float32")(out)
+            out = LatticeFree(window=lattice_free_window, name="lattice_free", dtype="float32")(out)
         name = (
             (preset or f"w{w}")
             + ("" if upsample == "transpose" else f"_{upsample}")
@@ -321,9 +326,19 @@ def unet_generator(
             + (f"w{block_width}" if block_width else "")
             + ("ca" if attention else "")
             + ("_lf" if lattice_free else "")
+            + (str(lattice_free_window) if lattice_free and lattice_free_window else "")
             + ("_rp" if padding == "reflect" else "")
         )
         return keras.Model(inp, out, name=f"unet_{name}_{in_channels}to{out_channels}")
+
+
+def check_lattice_window(lattice_free: bool, window: int) -> None:
+    """Raise ``ValueError`` for a lattice-free window that is not 0 or a multiple of 8 px from 16, or one without
+    the lattice-free layer."""
+    if window and (window < 16 or window % 8):
+        raise ValueError(f"lattice-free window must be 0 or a multiple of 8 px from 16, got {window}")
+    if window and not lattice_free:
+        raise ValueError("a lattice-free window needs the lattice-free layer (lattice_free)")
 
 
 def check_blocks(res_blocks: int, block_width: int, attention: bool) -> None:

@@ -29,6 +29,7 @@ FIXED_ON_RESUME = (
     "block_width",
     "attention",
     "lattice_free",
+    "lattice_free_window",
     "padding",
     "dropout",
     "ndf",
@@ -57,6 +58,7 @@ class TrainConfig:
     block_width: int = 0  # inner width of the residual blocks (WDSR's wide activation; 0 = the blocks' own width)
     attention: bool = False  # RCAN's channel attention in every residual block
     lattice_free: bool = False  # end the generator in layers.LatticeFree: no 8-px periodic part in its output
+    lattice_free_window: int = 0  # px: that layer removes it round each pixel over this window (0 = per cell)
     padding: str = "zero"  # convolution borders: zero (pix2pix) or reflect (mirrored: no frame; nets.PADDINGS)
     dropout: bool = True  # pix2pix's dropout in the first three decoder steps (its noise source)
     epochs: int = 200  # passes over the training images
@@ -150,6 +152,14 @@ class TrainConfig:
             (
                 0 <= self.block_width <= MAX_BLOCK_WIDTH,
                 f"block width must be 0-{MAX_BLOCK_WIDTH} (0 = the blocks' own width), got {self.block_width}",
+            ),
+            (
+                self.lattice_free_window == 0 or self.lattice_free_window >= 16 and self.lattice_free_window % 8 == 0,
+                f"lattice-free window must be 0 or a multiple of 8 px from 16, got {self.lattice_free_window}",
+            ),
+            (
+                self.lattice_free or not self.lattice_free_window,
+                "--lattice-free-window needs --lattice-free",
             ),
             (
                 self.res_blocks > 0 or not (self.block_width or self.attention),

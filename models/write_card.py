@@ -221,7 +221,7 @@ def _generator(card: dict) -> str:
         w = card["lattice_free_window"]
         extra += (
             f", ending in a windowed lattice-free layer (`--lattice-free --lattice-free-window {w}`: no 8-px periodic "
-            f"part round any pixel, read over {w} px)"
+            f"part round any pixel, read over about {w} px)"
         )
     elif card.get("lattice_free"):
         extra += ", ending in a lattice-free layer (`--lattice-free`: no 8-px periodic part in its output)"

@@ -32,7 +32,10 @@ def main() -> None:
     source = load_bundle(a.bundle)
     if not source.card.lattice_free:
         raise SystemExit(f"{a.bundle}: not lattice-free (trained without --lattice-free)")
-    card = replace(source.card, lattice_free_window=a.window, exports={})  # checks the window
+    try:
+        card = replace(source.card, lattice_free_window=a.window, exports={})  # checks the window
+    except ValueError as e:
+        raise SystemExit(f"{a.bundle}: {e}") from None
 
     def clone(layer):
         config = layer.get_config()

@@ -999,3 +999,34 @@ def test_resume_takes_the_runs_saved_settings_and_the_options_typed(tmp_path, im
     # Without a saved run there is nothing to take the data from.
     r = runner.invoke(app, ["train", "--out", str(tmp_path / "none"), "--resume"])
     assert r.exit_code != 0 and "DATA is required" in r.output
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from upscale2x.train.runlock import run_lock
+with run_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_run_another_process_is_training_is_refused_in_one_line_and_free_once_it_ends(tmp_path, images):
+    from upscale2x.train.fit import train
+
+    out = tmp_path / "busy"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(TrainError, match=rf"busy: another process \(pid {holder.pid}\) is training this run"):
+            train(_cfg(images, out, "sr8x"))
+        r = runner.invoke(app, _cli_train(images, out, 1, 2))
+        assert r.exit_code == 1 and r.output.count("\n") == 1, r.output
+        assert f"another process (pid {holder.pid}) is training this run" in r.output
+        assert sorted(p.name for p in out.iterdir()) == [".train.lock"]  # nothing of a second run was written
+    finally:
+        holder.kill()
+        holder.wait()
+    train(_cfg(images, out, "sr8x"))  # the lock died with its process: no stale lock to clear by hand
+    assert (out / "checkpoints" / "latest.json").is_file()

@@ -31,6 +31,7 @@ from .evaluate import evaluate
 from .gan import GanRecipe, Pix2Pix
 from .pairs import make_pair
 from .previews import Logs, strip, write_preview
+from .runlock import run_lock
 
 SOURCE_RECORD = "init_from.json"  # the --init-from bundle's training record, kept in the run folder
 # Where a run's weights were trained when that was not this process (models/train_jax.py's GPU runs, imported)
@@ -303,7 +304,8 @@ def train(
     With ``export_to``, train nothing: write the bundle of the run's latest checkpoint (evaluated on the
     held-out images) to that folder, while the run itself may go on in another process.
     Raises DatasetError for bad data and TrainError for bad settings, a run that exists (without ``resume``),
-    or one that cannot be resumed; a multiworker run also for a peer lost mid-run.
+    one that cannot be resumed, or one another process is training (runlock); a multiworker run also for a peer
+    lost mid-run.
     A multiworker worker stuck in TensorFlow a few seconds after SIGTERM/SIGINT cannot raise: it calls
     ``on_abort(None)`` and ends the process (cluster.SignalKeeper).
     """
@@ -312,15 +314,18 @@ def train(
     out = _prepare_run(cfg, resume, export_to is not None)
     if export_to is not None and (out / "train_config.json").is_file():
         cfg = TrainConfig.load(out / "train_config.json")  # the run's own settings: no flag needs repeating
-    if cluster is None or export_to is not None:
+    if export_to is not None:
         return _train(cfg, out, resume, existed, on_status, on_skip, export_to, None)
+    with run_lock(out):
+        if cluster is None:
+            return _train(cfg, out, resume, existed, on_status, on_skip, export_to, None)
 
-    def tidy() -> None:  # a run that never reached its first checkpoint leaves nothing
-        if not resume and not existed and not (out / "checkpoints" / "latest.json").exists():
-            shutil.rmtree(out, ignore_errors=True)
+        def tidy() -> None:  # a run that never reached its first checkpoint leaves nothing
+            if not resume and not existed and not (out / "checkpoints" / "latest.json").exists():
+                shutil.rmtree(out, ignore_errors=True)
 
-    with SignalKeeper(tidy, on_abort or (lambda why: None)):
-        return _train(cfg, out, resume, existed, on_status, on_skip, export_to, cluster)
+        with SignalKeeper(tidy, on_abort or (lambda why: None)):
+            return _train(cfg, out, resume, existed, on_status, on_skip, export_to, cluster)
 
 
 def _train(cfg, out, resume, existed, on_status, on_skip, export_to, multiworker) -> Path:

@@ -1030,3 +1030,4 @@ def test_a_run_another_process_is_training_is_refused_in_one_line_and_free_once_
         holder.wait()
     train(_cfg(images, out, "sr8x"))  # the lock died with its process: no stale lock to clear by hand
     assert (out / "checkpoints" / "latest.json").is_file()
+    assert not (out / ".train.lock").exists()  # a finished run leaves no lock file

@@ -195,6 +195,12 @@ def _training_lines(t: dict) -> list[str]:
             f"- training time: {total / 3600:.1f} h in all on {t['hardware']}, shared with other jobs "
             "(spread over several sittings with `--resume`)"
         )
+    mix = t.get("interpolation")
+    if mix:
+        when += (
+            f"\n- the weights: a network interpolation (`models/interpolate.py`), {1 - mix['alpha']:g} x "
+            f"{mix['faithful']} + {mix['alpha']:g} x {mix['sharp']} (the last phase's record is the latter's)"
+        )
     return [head, *lines, when]
 
 

@@ -39,9 +39,9 @@ def _acquire(path: Path) -> int:
             same = os.path.samestat(os.fstat(fd), os.stat(path))
         except FileNotFoundError:
             same = False
-        if same:  # not a file its last holder removed between our open and our lock: take another
+        if same:  # still the lock file: its last holder did not remove it between our open and our lock
             return fd
-        os.close(fd)
+        os.close(fd)  # it did: lock the new one
 
 
 @contextmanager

@@ -51,15 +51,12 @@ def held_out_metrics(generator, run: Path) -> dict:
     from upscale2x.model import preprocess
     from upscale2x.model.tasks import TASKS
     from upscale2x.train.config import TrainConfig
-    from upscale2x.train.data import DataSpec, load_folder, split
     from upscale2x.train.evaluate import evaluate
-    from upscale2x.train.fit import held_out_pairs
+    from upscale2x.train.fit import held_out_pairs, run_images
 
     cfg = TrainConfig.load(run / "train_config.json")
     spec = TASKS[cfg.task]
-    data = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical, cfg.native)
-    images = load_folder(cfg.data, data)[: cfg.max_images]
-    _, val_idx = split(len(images), cfg.val_fraction, cfg.seed)
+    images, _, val_idx = run_images(cfg)
     val_x, val_y = held_out_pairs(images, val_idx, cfg)
 
     def cells(x, training=False):  # gan.Pix2Pix.call without the discriminator

@@ -195,13 +195,14 @@ def _training_lines(t: dict) -> list[str]:
             f"- training time: {total / 3600:.1f} h in all on {t['hardware']}, shared with other jobs "
             "(spread over several sittings with `--resume`)"
         )
+    out = [head, *lines, when]
     mix = t.get("interpolation")
     if mix:
-        when += (
-            f"\n- the weights: a network interpolation (`models/interpolate.py`), {1 - mix['alpha']:g} x "
+        out.append(
+            f"- the weights: a network interpolation (`models/interpolate.py`), {1 - mix['alpha']:g} x "
             f"{mix['faithful']} + {mix['alpha']:g} x {mix['sharp']} (the last phase's record is the latter's)"
         )
-    return [head, *lines, when]
+    return out
 
 
 def _where(p: dict) -> str:

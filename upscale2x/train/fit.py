@@ -102,6 +102,13 @@ def epoch_dataset(images, indices, cfg: TrainConfig, epoch: int, global_batch: i
     return ds.batch(global_batch, drop_remainder=True).prefetch(2)
 
 
+def run_images(cfg: TrainConfig, on_skip: Callable[[Path, str], None] | None = None):
+    """The run's images and its seeded split: (images, training indices, held-out indices)."""
+    spec = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical, cfg.native)
+    images = load_folder(cfg.data, spec, on_skip)[: cfg.max_images]
+    return (images, *split(len(images), cfg.val_fraction, cfg.seed))
+
+
 def held_out_pairs(images, indices, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     """Deterministic (centre crop, no jitter) inputs and targets of the held-out images."""
     pairs = [make_pair(images[i], tf.constant([cfg.seed, i], tf.int64), cfg.task, False) for i in indices]
@@ -333,9 +340,7 @@ def _train(cfg, out, resume, existed, on_status, on_skip, export_to, multiworker
     resume = resume or export_to is not None
     report = on_status or (lambda s: None)
     with _start_run(out, fresh and not existed):
-        data_spec = DataSpec(cfg.task, cfg.input_side, cfg.val_fraction, cfg.flip_vertical, cfg.native)
-        images = load_folder(cfg.data, data_spec, on_skip)[: cfg.max_images]
-        train_idx, val_idx = split(len(images), cfg.val_fraction, cfg.seed)
+        images, train_idx, val_idx = run_images(cfg, on_skip)
         drawn = epoch_indices(images, train_idx, cfg)
         if multiworker:
             await_peers(multiworker, cfg.peer_timeout)  # in Python: interruptible, and it names who did not come

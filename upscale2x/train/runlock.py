@@ -17,13 +17,16 @@ from pathlib import Path
 
 from ..errors import TrainError
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
 LOCK_NAME = ".train.lock"
 
 
 def _acquire(path: Path) -> int:
     """An open descriptor of ``path`` holding its exclusive lock; TrainError naming the holder if another has it."""
-    import fcntl
-
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -47,9 +50,7 @@ def _acquire(path: Path) -> int:
 @contextmanager
 def run_lock(out: Path) -> Iterator[None]:
     """Hold the run folder ``out`` (which exists) for this process; TrainError if another process holds it."""
-    try:
-        import fcntl  # noqa: F401
-    except ImportError:  # pragma: no cover - Windows
+    if fcntl is None:  # pragma: no cover - Windows
         yield
         return
     path = out / LOCK_NAME

@@ -1,28 +1,34 @@
 """Build the training folders the shipped models were trained on (run from the repository root).
 
-    python models/prepare_data.py WALLPAPER_ROOT OUT
+    python models/prepare_data.py WALLPAPER_ROOT OUT [--photos SHARED_PHOTOS]
 
 WALLPAPER_ROOT is a folder where the Debian packages plasma-workspace-wallpapers, mate-backgrounds,
 gnome-backgrounds, ukui-wallpapers, lomiri-wallpapers-16.04, lomiri-wallpapers-20.04 and palapeli-data were
-unpacked (`apt-get download NAME && dpkg -x NAME*.deb ROOT`). OUT gets four folders:
+unpacked (`apt-get download NAME && dpkg -x NAME*.deb ROOT`). OUT gets five folders:
   sr8x/      the flower photos + the 42 photographs among the wallpapers and puzzles at native resolution
              (2560x1600 up to 6028x3391), for `train --scale-range` (held out: Path and ColorfulCups, kept for
              benchmarks/quality.py)
   heldout/   Path and ColorfulCups as PNG
   flowers/   the flower photos (Learning to See, `see-flowers`)
   abstracts/ 1024x1024 tiles of the gnome and ukui abstract renders (`see-abstracts`)
+  sr8x-all/  the 1,607 images the shipped upscalers last trained on (their cards' `/work/data/sr8x-all`): links
+             to sr8x/'s 514 and to the everyday photos of ../shared/data/photos/ (bsds500 as bsds_NAME,
+             imagenet-samples as inet_NAME; kodak24 left out, the held-out set). The names fix the seed-0 split.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-FLOWERS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "flowers102-train"
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+FLOWERS = SHARED_DATA / "flowers102-train"
+# The everyday photos in sr8x-all, each folder under its own prefix (kodak24 stays out: the held-out set).
+EVERYDAY = {"bsds500": "bsds_", "imagenet-samples": "inet_"}
 # Every photograph among the wallpapers (the others are renders and illustrations), GPL-2+ per each package's
 # Debian copyright file.
 PLASMA_PHOTOS = [
@@ -99,7 +105,20 @@ def link_flowers(out: Path) -> None:
             target.symlink_to(p)
 
 
-def main(root: Path, out: Path) -> None:
+def link_all(sr: Path, photos: Path, out: Path) -> int:
+    """Fill ``out`` with links to every image of ``sr`` and of ``photos``' EVERYDAY folders (prefixed); the count."""
+    out.mkdir(parents=True, exist_ok=True)
+    sources = [(p, p.name) for p in sorted(sr.iterdir())]
+    for folder, prefix in EVERYDAY.items():
+        sources += [(p, prefix + p.name) for p in sorted((photos / folder).iterdir()) if p.is_file()]
+    for src, name in sources:
+        target = out / name
+        if not target.is_symlink() and not target.exists():
+            target.symlink_to(src.resolve())
+    return len(sources)
+
+
+def main(root: Path, out: Path, photos: Path) -> None:
     sr, flowers, abstracts, held = out / "sr8x", out / "flowers", out / "abstracts", out / "heldout"
     for d in (sr, flowers, abstracts, held):
         d.mkdir(parents=True, exist_ok=True)
@@ -131,7 +150,18 @@ def main(root: Path, out: Path) -> None:
     ]:
         p = next((root / "usr/share/backgrounds").glob(f"{name}.*"))
         print(name, tiles(p, abstracts, 1024, name))
+    print("sr8x-all", link_all(sr, photos, out / "sr8x-all"))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("root", type=Path, help="folder where the wallpaper packages were unpacked")
+    ap.add_argument("out", type=Path, help="where the training folders go")
+    ap.add_argument("--photos", type=Path, default=SHARED_DATA / "photos", help="../shared/data/photos")
+    args = ap.parse_args()
+    if not (args.root / "usr/share/wallpapers").is_dir():
+        ap.error(f"{args.root}: no usr/share/wallpapers inside (unpack the packages there: dpkg -x NAME.deb ROOT)")
+    for folder in EVERYDAY:
+        if not (args.photos / folder).is_dir():
+            ap.error(f"{args.photos / folder}: not a folder (--photos names ../shared/data/photos)")
+    main(args.root, args.out, args.photos)

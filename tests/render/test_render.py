@@ -301,3 +301,28 @@ def test_a_batch_loads_the_models_once_skips_what_exists_and_reports_failures(tm
     (tmp_path / "in" / "bad.png").unlink()
     r = runner.invoke(app, ["render", *args])
     assert r.exit_code == 0 and "0 written, 3 already there" in r.output
+
+
+def test_a_jpeg_left_to_the_default_upscaler_gets_one_hint_for_sr8x_jpeg(tmp_path, tiny_bundles, monkeypatch):
+    shipped = tmp_path / "models"
+    shipped.mkdir()
+    (shipped / "sr8x").symlink_to(tiny_bundles["sr8x"])
+    monkeypatch.setenv("UPSCALE2X_MODELS", str(shipped))
+    (tmp_path / "in").mkdir()
+    for name in ("a.jpg", "b.jpg", "c.png"):
+        _img(tmp_path / "in", name, size=(9, 7))
+
+    def hints(*args):
+        r = runner.invoke(app, ["render", *map(str, args), "--overwrite"])
+        assert r.exit_code == 0, r.output
+        return r.output.replace("\n", "").count("is a JPEG: the default sr8x enlarges its 8x8 blocks")
+
+    assert hints(tmp_path / "in" / "a.jpg") == 0  # no JPEG bundle shipped: nothing to point to
+    (shipped / "sr8x-jpeg").symlink_to(tiny_bundles["sr8x"])
+    assert hints(tmp_path / "in" / "a.jpg") == 1
+    assert "--model sr8x-jpeg reads through them" in runner.invoke(
+        app, ["render", str(tmp_path / "in" / "a.jpg"), "--overwrite"]
+    ).output.replace("\n", "")
+    assert hints(tmp_path / "in" / "c.png") == 0
+    assert hints(tmp_path / "in" / "a.jpg", "--model", "sr8x") == 0  # chosen on purpose
+    assert hints(tmp_path / "in", "-o", tmp_path / "out") == 1  # a folder of JPEGs: said once

@@ -36,6 +36,7 @@ class ImageInfo:
     dpi: tuple[float, float] | None = None  # (x, y) dots per inch, if the file said (to 0.1: PNG stores px per metre)
     mode: str = "RGB"  # the Pillow mode it was read from
     frames: int = 1  # frames (animated GIF/PNG/WebP) or pages (TIFF) in the file; only the first is read
+    format: str = ""  # Pillow's name of the file format ("JPEG", "PNG", ...)
 
 
 @dataclass
@@ -213,6 +214,7 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Pictur
             dpi=(round(float(dpi[0]), 1), round(float(dpi[1]), 1)) if dpi else None,
             mode=img.mode,
             frames=int(getattr(img, "n_frames", 1) or 1),
+            format=img.format or "",
         )
     arr = _orient(arr, orientation)
     x = from_uint(arr, bits)

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RenderError
-from ..io.read import DEFAULT_MAX_PIXELS, EXTENSIONS, read_image
+from ..io.read import DEFAULT_MAX_PIXELS, EXTENSIONS, ImageInfo, read_image
 from ..io.write import EXTENSION, ImageWriter, format_of
-from ..model.bundle import default_bundle, read_card, resolve_bundle
+from ..model.bundle import default_bundle, models_dir, read_card, resolve_bundle
 from ..model.engines import ENGINES
 from ..model.tasks import TaskSpec
 from .ensemble import check_size
@@ -21,6 +21,8 @@ from .stages import Chain, Stage, check_untiled, no_variant, open_stage
 from .tiling import Progress, TileSpec, overlap_px
 
 MAX_SCALE = 512
+JPEG_BUNDLE = "sr8x-jpeg"  # the shipped upscaler trained on JPEG inputs (--degrade jpeg)
+JPEG_HINT = f"is a JPEG: the default sr8x enlarges its 8x8 blocks, --model {JPEG_BUNDLE} reads through them"
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,7 @@ def render_batch(
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise RenderError(f"{out_dir}: cannot create the output folder ({e.strerror or e})") from None
+    on_note = _hint_once(on_note)
     chain = _lazy_chain(plan, opts, on_note, on_chain)
     result = BatchResult([], [], [])
     for i, (src, out) in enumerate(zip(files, outs, strict=True)):
@@ -252,6 +255,29 @@ def _check_batch_outputs(files: list[Path], outs: list[Path], out_dir: Path | No
         seen[out] = src
 
 
+def jpeg_hint(src: Path, info: ImageInfo, opts: RenderOptions) -> str | None:
+    """The note for a JPEG input left to the default upscaler while a JPEG-trained one is shipped, else None."""
+    if info.format != "JPEG" or opts.model or opts.chain or not (models_dir() / JPEG_BUNDLE).is_dir():
+        return None
+    return f"{src} {JPEG_HINT}"
+
+
+def _hint_once(on_note: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    """``on_note`` passing the JPEG hint for the first JPEG only (a folder of camera photos would repeat it)."""
+    if on_note is None:
+        return None
+    given: list[str] = []
+
+    def note(text: str) -> None:
+        if text.endswith(JPEG_HINT):
+            if given:
+                return
+            given.append(text)
+        on_note(text)
+
+    return note
+
+
 def _render_into(src: Path, dst, opts, plan: RenderPlan, chain: Callable[[], Chain], on_progress, on_note) -> Path:
     scale = plan.scale
     out = Path(dst) if dst is not None else default_output(src, scale, opts.fmt)
@@ -259,6 +285,8 @@ def _render_into(src: Path, dst, opts, plan: RenderPlan, chain: Callable[[], Cha
     pic = read_image(src, opts.max_pixels)
     if pic.info.frames > 1 and on_note:
         on_note(f"{src}: has {pic.info.frames} frames or pages; rendering the first")
+    if on_note and (hint := jpeg_hint(src, pic.info, opts)):
+        on_note(hint)
     image = pic.rgb if pic.alpha is None else np.concatenate([pic.rgb, pic.alpha[..., None]], axis=2)
     h, w = pic.size
     bits = opts.bits or (8 if fmt == "jpeg" else pic.info.bits)

@@ -1,7 +1,7 @@
 """Write MODEL_CARD.md beside a shipped bundle from its card.json (and benchmark JSON, if given).
 
-python models/write_card.py models/sr8x [--quality q.json] [--quality-heldout q2.json] [--artifacts a.json]
-    [--description TEXT] [--command TEXT] [--notes NOTES.md]
+python models/write_card.py models/sr8x [--quality q.json] [--quality-heldout q2.json] [--quality-jpeg q75.json ...]
+    [--artifacts a.json] [--description TEXT] [--command TEXT] [--notes NOTES.md]
 """
 
 from __future__ import annotations
@@ -285,6 +285,13 @@ def main() -> None:
     ap.add_argument("bundle", type=Path)
     ap.add_argument("--quality", type=Path, help="JSON line printed by benchmarks/quality.py --json")
     ap.add_argument("--quality-heldout", type=Path, help="the same for benchmarks/quality.py data/heldout --json")
+    ap.add_argument(
+        "--quality-jpeg",
+        type=Path,
+        action="append",
+        default=[],
+        help="JSON line of benchmarks/quality.py --jpeg Q --json (repeatable: one per quality)",
+    )
     ap.add_argument("--artifacts", type=Path, help="JSON line printed by benchmarks/artifacts.py --model M --json")
     ap.add_argument("--imagine", type=Path, help="JSON line printed by benchmarks/imagine.py --model M --json")
     ap.add_argument("--command", default="", help="the training command(s), for the record")
@@ -304,6 +311,11 @@ def main() -> None:
     ):
         if path:
             card["metrics"][key] = json.loads(path.read_text().strip().splitlines()[-1])
+    for path in a.quality_jpeg:
+        q = json.loads(path.read_text().strip().splitlines()[-1])
+        if not q.get("jpeg"):
+            ap.error(f"{path}: not a quality.py --jpeg Q result (no 'jpeg' quality in it)")
+        card["metrics"][f"{QUALITY_KEYS[0]}_jpeg{q['jpeg']}"] = q
     (a.bundle / "card.json").write_text(json.dumps(card, indent=2) + "\n")
     t, m = card["training"], card["metrics"]
     name = a.bundle.name
@@ -339,6 +351,9 @@ def main() -> None:
     for key, what in zip(QUALITY_KEYS, QUALITY_WHAT, strict=True):
         if key in m:
             lines += ["", *_quality_lines(m[key], what)]
+    for key in sorted((k for k in m if k.startswith(f"{QUALITY_KEYS[0]}_jpeg")), key=lambda k: -m[k]["jpeg"]):
+        what = f"`python benchmarks/quality.py --jpeg {m[key]['jpeg']}` (the same photos, each input saved as a JPEG first)"
+        lines += ["", *_quality_lines(m[key], what)]
     if "artifacts" in m:
         lines += ["", *_artifact_lines(m["artifacts"])]
     if "imagine" in m:

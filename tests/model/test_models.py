@@ -60,6 +60,20 @@ def test_card_quality_is_reproduced_by_the_benchmark(name):
         assert now[key] == pytest.approx(card[key], rel=0.02), key
 
 
+JPEG_RESULTS = [(n, k) for n, c in list_bundles() for k in c.metrics if k.startswith("quality_skimage_jpeg")]
+
+
+@pytest.mark.parametrize(("name", "key"), JPEG_RESULTS)
+def test_card_jpeg_quality_is_reproduced_by_the_benchmark(name, key):
+    """A JPEG bundle's headline numbers (write_card.py --quality-jpeg) come back from quality.py --jpeg Q."""
+    quality = load_bundle(models_dir() / name).card.metrics[key]["jpeg"]
+    card, now = _rerun("quality.py", name, key, "--jpeg", str(quality))
+    assert now["jpeg"] == quality
+    for k in ("psnr_model", "psnr_bicubic", "psnr_gain_db"):
+        assert now[k] == pytest.approx(card[k], abs=0.05), k
+    assert now["ssim_model"] == pytest.approx(card["ssim_model"], rel=0.02)
+
+
 @pytest.mark.parametrize("name", [n for n, c in list_bundles() if "artifacts" in c.metrics])
 def test_card_lattice_numbers_are_reproduced_by_the_benchmark(name):
     """The card's lattice ratios (models/write_card.py --artifacts) come back when artifacts.py is re-run."""

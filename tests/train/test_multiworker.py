@@ -136,6 +136,7 @@ def _step(out: Path) -> int:
     return json.loads((out / "checkpoints" / "latest.json").read_text())["global_step"]
 
 
+@pytest.mark.slow  # the slowest test of the suite (75-106 s: four two-worker runs); `-m slow` runs it
 def test_a_lost_peer_names_itself_and_resume_continues_on_every_worker(tmp_path, photos):
     ports = _free_ports(2)
     w0, w1 = tmp_path / "w0", tmp_path / "w1"

@@ -35,7 +35,9 @@ SOURCES = {
   generator and discriminator builders and loss as `upscale2x train`, the see input made by TensorFlow's own
   resize operators, measured and packed; crops at 4 fixed scales of 100-130 %, batch 16), then imported as a
   TensorFlow run (the generator checked against a probe: 6e-7 mean difference) and exported by `upscale2x
-  train --export`. Phase 2 lowered the L1 weight to 5 and raised the texture term to 25 (models/TRAINING.md 5c).""",
+  train --export`. Phase 2 lowered the L1 weight to 5 and raised the texture term to 25 (models/TRAINING.md 5c).
+- Phase 3 on a CPU (2 cores with AMX, bfloat16) with `upscale2x train --init-from` and a fresh discriminator: L1
+  weight 2, texture term 50, the same 448 photos, 16 epochs of batch 4 (models/TRAINING.md 5k).""",
     "see-abstracts": """- 278 tiles of 1024x1024 pixels cut from the abstract renders of Debian's
   `gnome-backgrounds` (adwaita, grid, licorice, pixels, symbolic, truchet, wood; CC-BY-SA-3.0) and `ukui-wallpapers` (2004default,
   firstgeneration, rhythm, string, the-mouse, calla, fluent-color, focal-ubuntukylin, goldfish; CC-BY-SA-3.0).""",
@@ -190,6 +192,17 @@ def _training_lines(t: dict) -> list[str]:
     if len(gpu) == len(phases):
         head = f"- trained with `models/train_jax.py` in {len(phases)} phase{'s' if len(phases) > 1 else ''}:"
         when = f"- training time: {total / 60:.0f} min in all on {gpu[0]['hardware']}"
+    elif gpu:  # GPU phases first, then CPU fine-tunes (or the other way): each tool and machine with its own time
+        cpu = [p for p in phases if p not in gpu]
+        head = (
+            f"- trained in {len(phases)} phases: {len(gpu)} with `models/train_jax.py` on a GPU, {len(cpu)} with "
+            "`upscale2x train` on a CPU:"
+        )
+        gpu_s, cpu_s = sum(p["train_seconds"] for p in gpu), sum(p["train_seconds"] for p in cpu)
+        when = (
+            f"- training time: {gpu_s / 60:.0f} min on {gpu[0]['hardware']}, then {cpu_s / 3600:.2f} h on "
+            f"{cpu[-1]['hardware']}"
+        )
     else:
         when = (
             f"- training time: {total / 3600:.1f} h in all on {t['hardware']}, shared with other jobs "

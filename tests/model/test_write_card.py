@@ -44,3 +44,31 @@ def test_jpeg_results_go_under_their_quality_and_a_clean_result_there_is_one_usa
     r = _run(folder, "--quality-jpeg", tmp_path / "clean.json")
     assert r.returncode == 2 and "clean.json: not a quality.py --jpeg Q result" in r.stderr
     assert (folder / "card.json").read_text() == before
+
+
+def test_a_card_of_gpu_phases_then_a_cpu_fine_tune_names_each_tool_and_machine(tmp_path, tiny_bundles):
+    """see-flowers: two GPU phases (models/train_jax.py) then a CPU phase (upscale2x train --init-from). The card
+    said "trained with `upscale2x train`" and put all of it "on CPU", the GPU's minutes included."""
+    import shutil
+
+    folder = tmp_path / "see-mixed"
+    shutil.copytree(tiny_bundles["sr8x"], folder)
+    card = json.loads((folder / "card.json").read_text())
+    gpu = json.loads((models_dir() / "see-faces" / "card.json").read_text())["training"]  # two GPU phases
+    assert "JAX" in gpu["hardware"] and "JAX" in gpu["init_from"]["hardware"]
+    cpu = {k: v for k, v in gpu.items() if k != "init_from"}
+    card["training"] = {
+        **cpu,
+        "batch": 4,
+        "train_seconds": 1800.0,
+        "hardware": "CPU (2 cores, x86_64)",
+        "init_from": gpu,
+    }
+    minutes = (gpu["train_seconds"] + gpu["init_from"]["train_seconds"]) / 60
+    card["metrics"] = {"held_out": 2, "l1": 0.1}
+    (folder / "card.json").write_text(json.dumps(card))
+    r = _run(folder)
+    assert r.returncode == 0, r.stderr
+    text = (folder / "MODEL_CARD.md").read_text()
+    assert "- trained in 3 phases: 2 with `models/train_jax.py` on a GPU, 1 with `upscale2x train` on a CPU:" in text
+    assert f"- training time: {minutes:.0f} min on {gpu['hardware']}, then 0.50 h on CPU (2 cores, x86_64)" in text

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from upscale2x.model.bundle import list_bundles, load_bundle, models_dir
+from upscale2x.model.bundle import list_bundles, load_bundle, models_dir, read_card
 from upscale2x.render.stages import Stage
 
 SHIPPED = [name for name, _ in list_bundles()]
@@ -42,7 +42,7 @@ def _rerun(script: str, name: str, key: str, *extra: str) -> tuple[dict, dict]:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    card = load_bundle(models_dir() / name).card.metrics[key]
+    card = read_card(models_dir() / name).metrics[key]
     cmd = [sys.executable, str(root / "benchmarks" / script), "--model", str(models_dir() / name), "--json", *extra]
     run = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=root)
     now = json.loads(run.stdout.strip().splitlines()[-1])
@@ -66,7 +66,7 @@ JPEG_RESULTS = [(n, k) for n, c in list_bundles() for k in c.metrics if k.starts
 @pytest.mark.parametrize(("name", "key"), JPEG_RESULTS)
 def test_card_jpeg_quality_is_reproduced_by_the_benchmark(name, key):
     """A JPEG bundle's headline numbers (write_card.py --quality-jpeg) come back from quality.py --jpeg Q."""
-    quality = load_bundle(models_dir() / name).card.metrics[key]["jpeg"]
+    quality = read_card(models_dir() / name).metrics[key]["jpeg"]
     card, now = _rerun("quality.py", name, key, "--jpeg", str(quality))
     assert now["jpeg"] == quality
     for k in ("psnr_model", "psnr_bicubic", "psnr_gain_db"):
@@ -86,7 +86,7 @@ def _imagine_data(name: str) -> bool:
     import glob
     from pathlib import Path
 
-    stored = load_bundle(models_dir() / name).card.metrics["imagine"]
+    stored = read_card(models_dir() / name).metrics["imagine"]
     root = Path(__file__).resolve().parents[2]
     if "photos_from" in stored:  # photos the run never saw (a folder or a glob)
         return bool(glob.glob(str(root / stored["photos_from"])))
@@ -99,7 +99,7 @@ def test_card_imagine_numbers_are_reproduced_by_the_benchmark(name):
     on the run's own held-out photos (in ../shared/data beside the checkout, as in CI)."""
     if not _imagine_data(name):
         pytest.skip("the held-out photos of this model's run are not beside the checkout")
-    stored = load_bundle(models_dir() / name).card.metrics["imagine"]
+    stored = read_card(models_dir() / name).metrics["imagine"]
     card, now = _rerun("imagine.py", name, "imagine", *([] if "print" in stored else ["--no-print"]))
     for key in ("detail", "colourfulness", "axis", "lattice"):
         assert now[key] == pytest.approx(card[key], rel=0.02), key
